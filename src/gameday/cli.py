@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gateway", help="run the reference gateway in the foreground")
     p.add_argument("--policy", default="stacks/policies/reference.yaml", help="policy file")
+    p.add_argument(
+        "--upstream",
+        action="append",
+        default=[],
+        metavar="PROVIDER=URL",
+        help="override a provider's base URL from the policy (the stack points providers at their proxies)",
+    )
     p.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     _add_service_flags(p, 8080)
     p.set_defaults(func=_handler("gameday.gateway.serve:main"))

@@ -1,0 +1,3 @@
+"""The HTML report (and the runner's one-call `finish`), rendered from a saved result."""
+
+__all__: list[str] = []

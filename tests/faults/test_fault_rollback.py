@@ -97,6 +97,17 @@ def test_removal_is_retried_and_every_attempt_journaled() -> None:
     assert first["detail"]["summary"] == "stub a"
 
 
+def test_a_phase_end_failure_stays_registered_for_the_final_rollback() -> None:
+    ctx, log = make_ctx(), []
+    with RollbackGuard(ctx, attempts=2, signals=()) as guard:
+        guard.inject(stub(log, "sticky", remove_failures=2), phase="a")
+        guard.inject(stub(log, "fine"), phase="a")
+        assert [x.describe() for x in guard.remove_phase("a")] == ["stub fine"]
+        assert [x.describe() for x in guard.active] == ["stub sticky"]
+    assert guard.active == []
+    assert [e["event"] for e in ctx.journal.events()][-2:] == ["fault_remove", "rollback_done"]
+
+
 def test_a_fault_that_will_not_go_does_not_stop_the_others() -> None:
     ctx, log = make_ctx(), []
 
@@ -137,7 +148,7 @@ def test_phase_end_removes_only_that_phase_and_exit_removes_the_rest() -> None:
     with RollbackGuard(ctx, signals=()) as guard:
         guard.inject(stub(log, "a1"), phase="a")
         guard.inject(stub(log, "b1"), phase="b")
-        assert guard.remove_phase("a") == []
+        assert [x.describe() for x in guard.remove_phase("a")] == ["stub a1"]
         assert [x.describe() for x in guard.active] == ["stub b1"]
     assert [line for line in log if line.startswith("remove")] == ["remove a1", "remove b1"]
     assert guard.active == []

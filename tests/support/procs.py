@@ -55,15 +55,15 @@ def start_service(
     """Run `gameday ARGS --port 0 --ready-file ...` and return once its port is bound."""
     ready = tmp_path / f"{name}.port"
     log_path = tmp_path / f"{name}.log"
-    log = log_path.open("wb")
     full_env = {**os.environ, **(env or {})}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gameday", *args, "--host", "127.0.0.1", "--port", "0", "--ready-file", str(ready)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=full_env,
-        cwd=REPO,
-    )
+    with log_path.open("wb") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gameday", *args, "--host", "127.0.0.1", "--port", "0", "--ready-file", str(ready)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            cwd=REPO,
+        )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if ready.exists():

@@ -112,7 +112,7 @@ class FaultContext:
             data = data.model_dump()
         toxiproxy_url = data.get("toxiproxy_url")
         return cls(
-            toxiproxy=ToxiproxyClient(str(toxiproxy_url)) if toxiproxy_url else None,
+            toxiproxy=ToxiproxyClient(str(toxiproxy_url), timeout_s=timeout_s) if toxiproxy_url else None,
             providers=providers_from_state(data),
             admin_token=admin_token if admin_token is not None else data.get("admin_token"),
             load=load,

@@ -90,8 +90,9 @@ class RollbackGuard:
         return self.rollback.remove(active)
 
     def remove_phase(self, phase: str) -> list[ActiveFault]:
-        """Remove the faults injected for `phase` (its end); returns those that could not be removed."""
-        return self.rollback.remove_phase(phase)
+        """Remove the faults injected for `phase` (at its end); returns those removed. A fault that will not
+        go is journaled (`fault_remove_failed`), stays in `active`, and is tried again by the final rollback."""
+        return self.rollback.remove_where(phase).removed
 
     def rollback_all(self, reason: str = "end of run") -> list[ActiveFault]:
         """Remove every live fault; signals arriving meanwhile are noted, not obeyed. Returns what stayed."""
@@ -101,7 +102,7 @@ class RollbackGuard:
         if not pending:
             return []
         self.ctx.journal.write("rollback_start", detail={"reason": reason, "faults": len(pending)})
-        failed = self.rollback.remove_all()
+        failed = self.rollback.remove_where().failed
         self._journal_signals()
         self.ctx.journal.write("rollback_done", detail={"reason": reason, "failed": len(failed)})
         return failed

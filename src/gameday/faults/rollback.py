@@ -18,7 +18,7 @@ from gameday.faults.base import Fault, FaultSpecBase
 from gameday.faults.context import FaultContext
 from gameday.faults.registry import fault_for
 
-__all__ = ["ActiveFault", "Rollback", "RollbackFailed"]
+__all__ = ["ActiveFault", "Removal", "Rollback", "RollbackFailed"]
 
 _ids = itertools.count(1)
 
@@ -42,6 +42,14 @@ class ActiveFault:
 
     def describe(self) -> str:
         return self.fault.describe()
+
+
+@dataclass
+class Removal:
+    """What a removal pass did: faults removed, and faults that stayed (journaled, still registered)."""
+
+    removed: list[ActiveFault] = field(default_factory=list)
+    failed: list[ActiveFault] = field(default_factory=list)
 
 
 class RollbackFailed(FaultError):
@@ -80,6 +88,7 @@ class Rollback:
         active = ActiveFault(fault, phase)
         with self._lock:
             self._active.append(active)
+        started = self.ctx.journal.clock()
         try:
             fault.inject(self.ctx)
         except BaseException as exc:
@@ -92,7 +101,7 @@ class Rollback:
                 raise
             raise FaultError(f"could not inject {fault.describe()}: {_text(exc)}") from exc
         active.injected_t = self.ctx.journal.elapsed()
-        self._journal("fault_inject", active)
+        self._journal("fault_inject", active, took_ms=round((self.ctx.journal.clock() - started) * 1000, 3))
         return active
 
     def remove(self, active: ActiveFault) -> bool:
@@ -111,32 +120,26 @@ class Rollback:
             return True
         return False
 
-    def remove_where(self, phase: str | None = None) -> list[ActiveFault]:
-        """Remove the live faults (of `phase`, or all), newest first; returns those that stayed.
+    def remove_where(self, phase: str | None = None) -> Removal:
+        """Remove the live faults (of `phase`, or all), newest first.
 
         Nothing stops the loop: an exception from one fault, even a KeyboardInterrupt, is journaled and
         the next fault is still removed; a non-`Exception` one is raised again once all were tried.
+        Faults that stay are still registered: the final rollback tries them again.
         """
         pending = [a for a in reversed(self.active) if phase is None or a.phase == phase]
-        failed: list[ActiveFault] = []
+        result = Removal()
         interrupt: BaseException | None = None
         for active in pending:
             try:
-                if not self.remove(active):
-                    failed.append(active)
+                (result.removed if self.remove(active) else result.failed).append(active)
             except BaseException as exc:  # e.g. KeyboardInterrupt raised by a handler we do not own
                 self._journal("fault_remove_failed", active, error=_text(exc), attempt=0, will_retry=False)
-                failed.append(active)
+                result.failed.append(active)
                 interrupt = interrupt or exc
         if interrupt is not None:
             raise interrupt
-        return failed
-
-    def remove_phase(self, phase: str) -> list[ActiveFault]:
-        return self.remove_where(phase=phase)
-
-    def remove_all(self) -> list[ActiveFault]:
-        return self.remove_where()
+        return result
 
     def _forget(self, active: ActiveFault) -> None:
         with self._lock:

@@ -67,6 +67,14 @@ def _add_service_flags(p: argparse.ArgumentParser, default_port: int) -> None:
     p.add_argument("--ready-file", help="write the bound port to this file once listening")
 
 
+def _add_workdir_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--workdir",
+        metavar="DIR",
+        help="folder whose .gameday/ holds the stack's state and logs (default: the current directory)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gameday",
@@ -76,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("run", help="run a game day scenario and judge it")
-    p.add_argument("scenario", nargs="?", default="scenarios/gameday.yaml", help="scenario file")
+    p.add_argument("scenario", nargs="?", help="scenario file (default scenarios/gameday.yaml)")
     p.add_argument("--stack", help="stack file (default: the scenario's, else stacks/local.yaml)")
     p.add_argument("--target", help="URL of the gateway under test (default: the stack's reference gateway)")
     p.add_argument("--adapter", help="how to read the target's answers: gameday | openai | a scenario adapter")
@@ -91,16 +99,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("up", help="bring a long-lived stack up")
     p.add_argument("--stack", default="stacks/local.yaml", help="stack file (default stacks/local.yaml)")
     p.add_argument("--toxiproxy", help="URL of a running toxiproxy-server to use instead of the embedded one")
-    p.add_argument("--port", action="append", default=[], metavar="SERVICE=PORT", help="override a port")
+    p.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="SERVICE=PORT",
+        help="override a port: a service (premium=9201) or a proxy (proxy.premium=19201); 0 = any free",
+    )
+    _add_workdir_flag(p)
     p.set_defaults(func=_handler("gameday.stack.commands:up"))
 
     p = sub.add_parser("down", help="remove every fault and bring the stack down")
+    _add_workdir_flag(p)
     p.set_defaults(func=_handler("gameday.stack.commands:down"))
 
     p = sub.add_parser("reset", help="remove every fault from the running stack, leaving it up")
+    _add_workdir_flag(p)
     p.set_defaults(func=_handler("gameday.stack.commands:reset"))
 
-    p = sub.add_parser("status", help="show the running stack")
+    p = sub.add_parser("status", help="show the running stack (exit 0 healthy, 1 something down, 2 no stack)")
+    _add_workdir_flag(p)
     p.set_defaults(func=_handler("gameday.stack.commands:status"))
 
     p = sub.add_parser("mock", help="run one mock LLM provider in the foreground")

@@ -121,8 +121,23 @@ def test_adapters_resolve_by_name_or_mapping() -> None:
     assert custom.cost_usd.body == "usage.cost"
     with pytest.raises(ConfigError, match=r"adapter 'litellm' is unknown\. Valid adapters: gameday, openai"):
         resolve_adapter("litellm")
-    with pytest.raises(ValueError, match="exactly one of `header:`"):
-        Adapter.model_validate({"model": {"header": "a", "body": "b"}})
+    with pytest.raises(ValueError, match=r"give `header:` \(a response header\), `body:`"):
+        Adapter.model_validate({"model": {}})
+
+
+def test_with_header_and_body_the_body_value_wins_and_the_header_stands_alone() -> None:
+    from gameday.load.adapters import AdapterReader
+
+    adapter = resolve_adapter("gameday")
+    streamed = AdapterReader(adapter)
+    streamed.headers({"x-gameday-cost-usd": "0.5", "x-gameday-model": "m"})
+    streamed.body({"model": "m", "choices": []})
+    streamed.body({"usage": {"prompt_tokens": 3, "completion_tokens": 4, "cost_usd": 0.000123}})
+    assert streamed.served().cost_usd == 0.000123
+    plain = AdapterReader(adapter)
+    plain.headers({"x-gameday-cost-usd": "0.25"})
+    plain.body({"model": "m", "usage": {"prompt_tokens": 3, "completion_tokens": 4}})
+    assert plain.served().cost_usd == 0.25
 
 
 def test_the_pure_parts_of_the_load_do_not_import_locust() -> None:

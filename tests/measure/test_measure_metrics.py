@@ -247,3 +247,29 @@ def test_coordinated_omission_correction() -> None:
     assert late.ttft_corrected_s == pytest.approx(1.1)
     result = compute_result(PLAN, [late], [], None)
     assert result.value("e2e_p50_s", "base")[0] == pytest.approx(1.5, rel=1e-3)
+
+
+def test_the_claim_is_held_against_the_bill_of_the_requests_that_completed_in_the_slice() -> None:
+    # One request sent at 9 s in phase a, answered at 12 s in phase b: the provider billed it in b
+    # (bills count at completion), so b's claim must include it and a's must not.
+    plan = RunPlan(scenario="straddle", phases=[PhasePlan(name="a", duration_s=10), PhasePlan(name="b", duration_s=10)])
+    records = [
+        R(t=1, phase="a", task="chat", status=200, ttft_s=0.1, e2e_s=1.0, out_tokens=5, model="m", cost_usd=0.02),
+        R(t=9, phase="a", task="chat", status=200, ttft_s=0.1, e2e_s=3.0, out_tokens=5, model="m", cost_usd=0.05),
+        R(t=13, phase="b", task="chat", status=200, ttft_s=0.1, e2e_s=1.0, out_tokens=5, model="m", cost_usd=0.01),
+    ]
+    events = [
+        Event(t=0.0, event="phase_start", phase="a"),
+        Event(t=10.0, event="phase_end", phase="a"),
+        Event(t=10.0, event="phase_start", phase="b"),
+        Event(t=20.0, event="phase_end", phase="b"),
+    ]
+    ledger = BillLedger()
+    for t, usd in ((0.0, 0.0), (10.0, 0.02), (20.0, 0.08)):
+        bill = ProviderBill(provider="p", models={"m": ModelBill(usd=usd)}, total_usd=usd)
+        ledger.add(BillSnapshot(t=t, wall=1000 + t, bills={"p": bill}))
+    result = compute_result(plan, records, events, ledger)
+    assert _v(result, "claimed_spend_usd", "a") == pytest.approx(0.07)  # by send time, as the claim was made
+    assert _v(result, "claim_error_ratio", "a") == pytest.approx(0.0)  # 0.02 completed in a, 0.02 billed
+    assert _v(result, "claim_error_ratio", "b") == pytest.approx(0.0)  # 0.05 + 0.01 completed in b, 0.06 billed
+    assert _v(result, "claim_error_ratio") == pytest.approx(0.0)

@@ -33,15 +33,19 @@ def _workload_at(path: str) -> Workload:
 
 
 class FieldSource(StrictModel):
-    """Where one item is read: `{header: x-litellm-model}` or `{body: usage.cost}` (a dotted path)."""
+    """Where one item is read: `{header: x-litellm-model}`, `{body: usage.cost}` (a dotted path), or both.
+
+    With both, a value found in the body wins: a stream's final usage chunk arrives after the headers,
+    so a gateway can only state a streamed request's real cost there.
+    """
 
     header: str | None = Field(default=None, min_length=1, max_length=256, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
     body: str | None = Field(default=None, min_length=1, max_length=256, description="dotted path in the JSON body")
 
     @model_validator(mode="after")
     def _one_place(self) -> FieldSource:
-        if (self.header is None) == (self.body is None):
-            raise problem("give exactly one of `header:` (a response header) or `body:` (a dotted JSON path)")
+        if self.header is None and self.body is None:
+            raise problem("give `header:` (a response header), `body:` (a dotted JSON path), or both")
         return self
 
 
@@ -72,7 +76,9 @@ ADAPTERS: dict[str, Adapter] = {
         route=_header("x-gameday-route"),
         attempts=_header("x-gameday-attempts"),
         fallback=_header("x-gameday-fallback"),
-        cost_usd=_header("x-gameday-cost-usd"),
+        # A stream's headers leave before its cost is known: the reference gateway states the real
+        # cost in the final usage chunk, and the header holds the non-streamed cost.
+        cost_usd=FieldSource(header="x-gameday-cost-usd", body="usage.cost_usd"),
     ),
     "openai": Adapter(name="openai"),
 }
@@ -131,7 +137,14 @@ class LoadSpec(StrictModel):
     @field_validator("headers")
     @classmethod
     def _no_reserved_headers(cls, value: dict[str, str]) -> dict[str, str]:
-        reserved = {"content-length", "host", "transfer-encoding", "x-gameday-task", "x-gameday-tier"}
+        reserved = {
+            "content-length",
+            "host",
+            "transfer-encoding",
+            "x-gameday-task",
+            "x-gameday-tier",
+            "x-gameday-request-id",
+        }
         bad = sorted(k for k in value if k.lower() in reserved)
         if bad:
             raise problem(f"these headers are set by the load itself: {', '.join(bad)}; remove them")

@@ -55,7 +55,7 @@ class AdapterReader:
                 continue
             if source.header is not None:
                 self._header_items.append((item, source.header.lower()))
-            elif source.body is not None:
+            if source.body is not None:  # read after the headers, so a body value wins
                 self._body_items.append((item, tuple(source.body.split("."))))
         self.values: dict[str, Any] = {}
         self.body_model: str | None = None

@@ -240,6 +240,10 @@ class BillReader:
             if resp.status_code == 401:
                 errors[name] = f"GET {url}: 401, the admin token was refused (set GAMEDAY_ADMIN_TOKEN to the stack's)"
                 continue
+            if resp.status_code == 404:
+                # A real server (vLLM in the GPU stack) keeps no bill: its spend is unknown, not zero.
+                errors[name] = f"GET {url}: 404, this provider keeps no bill (not a gameday mock?)"
+                continue
             if resp.status_code != 200:
                 errors[name] = f"GET {url}: HTTP {resp.status_code}"
                 continue

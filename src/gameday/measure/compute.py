@@ -62,13 +62,13 @@ def compute_result(
     for r in records:
         by_phase[r.phase].append(r)
     phases = [
-        _slice(w, by_phase.get(w.name, []), hists.get(w.name, HistogramSet()), plan, ledger, w.name, faults)
+        _slice(w, by_phase.get(w.name, []), hists.get(w.name, HistogramSet()), plan, ledger, w.name, faults, records)
         for w in windows
     ]
     run_start = min((w.start_s for w in windows), default=0.0)
     run_end = max([w.end_s for w in windows] + ([last_t] if last_t is not None else []), default=run_start)
     run_window = PhaseWindow(name=RUN_SLICE, start_s=run_start, end_s=run_end, ended=all(w.ended for w in windows))
-    run = _slice(run_window, list(records), hists.get(RUN_SLICE, HistogramSet()), plan, ledger, None, faults)
+    run = _slice(run_window, list(records), hists.get(RUN_SLICE, HistogramSet()), plan, ledger, None, faults, records)
 
     integrity = Integrity(sent=sent, recorded=len(records), matches=None if sent is None else sent == len(records))
     if integrity.unrecorded is not None:
@@ -106,6 +106,7 @@ def _slice(
     ledger: BillLedger,
     phase: str | None,
     faults: list[FaultObservation],
+    all_records: Sequence[RequestRecord],
 ) -> SliceResult:
     duration = window.duration_s
     overall = record_metrics(records, hists, plan, duration, phase)
@@ -113,7 +114,7 @@ def _slice(
     by_class = {
         c: record_metrics([r for r in records if r.task == c], hists, plan, duration, phase, c) for c in classes
     }
-    _bill_metrics(overall, by_class, ledger, window, phase)
+    _bill_metrics(overall, by_class, ledger, window, phase, _claimed_completed(all_records, window, phase is None))
     _fault_metrics(overall, faults, phase)
     planned = plan.phase(window.name)
     fault_labels = [f.label for f in planned.faults] if planned else []
@@ -146,8 +147,30 @@ def _latency_by_model(hists: HistogramSet) -> dict[str, dict[str, float]]:
     return dict(sorted(out.items()))
 
 
+def _claimed_completed(records: Sequence[RequestRecord], window: PhaseWindow, whole_run: bool) -> float | None:
+    """The gateway's claims for the requests that ended inside the window.
+
+    A provider bills a response when it completes, so the claim to hold against a slice of the bill is
+    that of the requests completed in it, not of those sent in it: a phase's last requests end (and are
+    billed) in the next one.
+    """
+    claims = [
+        r.cost_usd
+        for r in records
+        if r.cost_usd is not None
+        and window.start_s <= r.done_t
+        and (r.done_t <= window.end_s if whole_run else r.done_t < window.end_s)
+    ]
+    return sum(claims) if claims else None
+
+
 def _bill_metrics(
-    overall: Metrics, by_class: dict[str, Metrics], ledger: BillLedger, window: PhaseWindow, phase: str | None
+    overall: Metrics,
+    by_class: dict[str, Metrics],
+    ledger: BillLedger,
+    window: PhaseWindow,
+    phase: str | None,
+    claimed_completed: float | None,
 ) -> None:
     where = where_text(phase, None)
     names = ("spend_usd", "spend_per_min_usd", "peak_spend_per_min_usd", "claim_error_ratio", "cost_per_success_usd")
@@ -171,12 +194,14 @@ def _bill_metrics(
     if duration <= 0:
         overall.notes["spend_per_min_usd"] = f"the slice {where} lasted no time"
     claimed = overall.get("claimed_spend_usd")
-    if claimed is not None and spend > 0:
-        overall.values["claim_error_ratio"] = (claimed - spend) / spend
+    if claimed_completed is not None and spend > 0:
+        overall.values["claim_error_ratio"] = (claimed_completed - spend) / spend
     else:
         overall.values["claim_error_ratio"] = None
         overall.notes["claim_error_ratio"] = (
-            f"the gateway claimed no cost {where}" if claimed is None else f"the providers billed nothing {where}"
+            f"the gateway claimed no cost {where}"
+            if claimed_completed is None
+            else f"the providers billed nothing {where}"
         )
     successes = overall.get("successes") or 0.0
     overall.values["cost_per_success_usd"] = spend / successes if successes else None

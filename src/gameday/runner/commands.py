@@ -14,12 +14,13 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from gameday.errors import ConfigError
 from gameday.measure.result import RunResult
-from gameday.runner.options import RunOptions
+from gameday.runner.options import DEFAULT_SCENARIO, RunOptions, default_file
 
 if TYPE_CHECKING:
     from gameday.faults.journal import EventJournal
@@ -33,7 +34,7 @@ log = logging.getLogger("gameday.run")
 
 def options_from_args(args: argparse.Namespace) -> RunOptions:
     return RunOptions(
-        scenario_path=Path(args.scenario),
+        scenario_path=Path(args.scenario or DEFAULT_SCENARIO),
         stack_path=Path(args.stack) if args.stack else None,
         target_url=args.target,
         adapter=args.adapter,
@@ -50,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     from gameday.verdict.exitcode import exit_code
 
     options = options_from_args(args)
+    if args.scenario is None:
+        options = replace(options, scenario_path=default_file(DEFAULT_SCENARIO))
     if not options.scenario_path.exists():
         raise ConfigError(
             f"{options.scenario_path}: no such scenario file. Shipped ones are in scenarios/ "
@@ -71,11 +74,12 @@ def run_scenario(
     from gameday.runner.progress import Progress
 
     scenario: Scenario = load_scenario(options)
-    from gameday.stack.api import bring_down, ensure_up  # after the input is checked: nothing starts before
+    from gameday.stack.api import bring_down, ensure_up, read_state  # after the input is checked
 
     adapter = options.adapter or scenario.target.adapter
-    stack_path = stack_path_for(options, scenario)
     root = Path.cwd()
+    running = read_state(root)
+    stack_path = stack_path_for(options, scenario, running.get("stack") if running else None)
     state, started = ensure_up(stack_path, toxiproxy_url=options.toxiproxy_url, root=root)
     try:
         target = options.target_url or scenario.target.url or state.get("gateway_url")

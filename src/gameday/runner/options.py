@@ -10,7 +10,7 @@ from gameday.config.yamlio import load_model
 from gameday.errors import ConfigError
 from gameday.runner.loopback import is_loopback_url
 
-__all__ = ["DEFAULT_SCENARIO", "DEFAULT_STACK", "RunOptions", "load_scenario"]
+__all__ = ["DEFAULT_SCENARIO", "DEFAULT_STACK", "RunOptions", "default_file", "load_scenario", "stack_path_for"]
 
 DEFAULT_SCENARIO = Path("scenarios/gameday.yaml")
 DEFAULT_STACK = Path("stacks/local.yaml")
@@ -48,9 +48,20 @@ def load_scenario(options: RunOptions) -> Scenario:
     return scenario
 
 
-def stack_path_for(options: RunOptions, scenario: Scenario) -> Path:
+def stack_path_for(options: RunOptions, scenario: Scenario, running_stack: str | None = None) -> Path:
+    """--stack, else the scenario's `stack:`, else the stack already up here, else stacks/local.yaml."""
     if options.stack_path is not None:
         return options.stack_path
     if scenario.stack:
         return Path(scenario.stack)
-    return DEFAULT_STACK
+    if running_stack:
+        return Path(running_stack)
+    return default_file(DEFAULT_STACK)
+
+
+def default_file(relative: Path) -> Path:
+    """A shipped file: from the working directory when it has one, else from this checkout."""
+    if relative.exists():
+        return relative
+    shipped = Path(__file__).resolve().parents[3] / relative
+    return shipped if shipped.exists() else relative

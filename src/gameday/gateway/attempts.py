@@ -1,0 +1,277 @@
+"""Fallback orchestration: try a plan's candidates until one has produced its first token.
+
+Fall over first, retry after. A pass tries each candidate once, in order, skipping those whose
+breaker is open, whose Retry-After has not passed, or whose worst-case cost the budget refuses. A
+failure before the first token moves to the next candidate at once. When the pass is over, the
+candidates that failed retryably get another pass after a jittered back-off (or their Retry-After,
+when it is within the cap), up to `retry_passes` passes and `max_attempts` attempts in all, inside
+the request's total deadline. The first candidate that yields its first token (a stream) or a whole
+valid body is the one that serves: from then on nothing is retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import orjson
+
+from gameday.config.policy import Policy
+from gameday.gateway.breaker import Breaker
+from gameday.gateway.budget import Reservation, SpendBudget, worst_case_usd
+from gameday.gateway.chunks import has_token, usage_of
+from gameday.gateway.prices import PriceBook
+from gameday.gateway.refusals import nothing_left, over_budget
+from gameday.gateway.request import ChatRequest
+from gameday.gateway.retry import Cooldowns, RetryPolicy, parse_retry_after
+from gameday.gateway.router import Candidate, RoutePlan
+from gameday.gateway.upstream import Event, Upstream, UpstreamError, UpstreamRequest, UpstreamResponse
+
+__all__ = ["FINAL_STATUSES", "Dispatcher", "Served"]
+
+# Upstream answers that another model would give too (the request itself is at fault): relayed as they are.
+FINAL_STATUSES = frozenset({400, 404, 409, 413, 422})
+_ERROR_BODY_S = 1.0
+
+AttemptHook = Callable[[Candidate, str, float], None]  # (candidate, outcome, seconds): for metrics
+
+
+@dataclass(slots=True)
+class Served:
+    """The attempt that serves the request: a whole body, or a stream whose first token has arrived."""
+
+    candidate: Candidate
+    response: UpstreamResponse
+    attempts: int
+    failures: list[str]  # "model:reason" of everything that did not serve, in order
+    reservation: Reservation | None
+    started_at: float  # the serving attempt's start (clock)
+    status: int = 200
+    body: bytes | None = None  # a non-streamed answer, or a relayed upstream 4xx
+    head: list[Event] = field(default_factory=list)  # a stream's events up to its first token
+    usage: tuple[int, int] | None = None  # (prompt, completion) tokens, when known
+    first_token_at: float | None = None
+
+
+@dataclass(slots=True)
+class _Failed:
+    reason: str  # "http_503", "connect", "ttft", ...
+    retryable: bool
+    retry_after_s: float | None = None
+    timed_out: bool = False
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        policy: Policy,
+        upstream: Upstream,
+        breakers: dict[str, Breaker],
+        cooldowns: Cooldowns,
+        retry: RetryPolicy,
+        budget: SpendBudget,
+        prices: PriceBook,
+        urls: dict[str, str],
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_attempt: AttemptHook | None = None,
+    ) -> None:
+        self.policy = policy
+        self.upstream = upstream
+        self.breakers = breakers
+        self.cooldowns = cooldowns
+        self.retry = retry
+        self.budget = budget
+        self.prices = prices
+        self.urls = {p: f"{u.rstrip('/')}/v1/chat/completions" for p, u in urls.items()}
+        self.clock = clock
+        self.sleep = sleep
+        self.on_attempt = on_attempt
+
+    async def dispatch(self, plan: RoutePlan, request: ChatRequest, deadline: float) -> Served:
+        """The serving attempt, or an `ApiError` saying why nothing could serve (429, 502/504, 503)."""
+        if not plan.candidates:
+            raise nothing_left(self.policy, plan, [])
+        failures: list[str] = []
+        budget_refused: list[str] = []
+        timeouts = 0
+        attempts = 0
+        pending = list(plan.candidates)
+        for pass_no in range(self.policy.retry.retry_passes + 1):
+            again: list[tuple[Candidate, float]] = []  # (candidate, earliest wait in seconds)
+            for candidate in pending:
+                if attempts >= self.policy.retry.max_attempts or self.clock() >= deadline:
+                    break
+                model = candidate.model
+                wait = self.cooldowns.wait_s(model)
+                if wait > 0:
+                    failures.append(f"{model}:retry_after")
+                    if self.retry.honours(wait):
+                        again.append((candidate, wait))
+                    continue
+                breaker = self.breakers[model]
+                if breaker.state == "open":
+                    failures.append(f"{model}:breaker_open")
+                    continue
+                reservation = self._reserve(candidate, request)
+                if reservation is None:
+                    failures.append(f"{model}:budget")
+                    budget_refused.append(model)
+                    if self.policy.budget.on_exceed == "reject":
+                        raise over_budget(self.policy, self.budget, plan, budget_refused, attempts)
+                    continue
+                if not breaker.allow():  # half-open, its probe slots taken
+                    self.budget.release(reservation)
+                    failures.append(f"{model}:breaker_open")
+                    continue
+                attempts += 1
+                body = orjson.dumps({**request.body, "model": model})
+                outcome = await self._attempt(candidate, request, body, deadline, reservation, attempts, failures)
+                if isinstance(outcome, Served):
+                    return outcome
+                self.budget.release(reservation)
+                failures.append(f"{model}:{outcome.reason}")
+                timeouts += outcome.timed_out
+                if outcome.retry_after_s is not None:
+                    self.cooldowns.hold(model, outcome.retry_after_s)
+                if outcome.retryable and (outcome.retry_after_s is None or self.retry.honours(outcome.retry_after_s)):
+                    again.append((candidate, outcome.retry_after_s or 0.0))
+            if not again or pass_no == self.policy.retry.retry_passes or attempts >= self.policy.retry.max_attempts:
+                break
+            pause = max(self.retry.backoff_s(pass_no), min(w for _, w in again))
+            if self.clock() + pause >= deadline:
+                break
+            await self.sleep(pause)
+            pending = [c for c, _ in again]
+        if budget_refused:
+            raise over_budget(self.policy, self.budget, plan, budget_refused, attempts)
+        raise nothing_left(self.policy, plan, failures, attempts, timed_out=attempts > 0 and timeouts == attempts)
+
+    def _reserve(self, candidate: Candidate, request: ChatRequest) -> Reservation | None:
+        price = self.prices.price(candidate.provider, candidate.model)
+        return self.budget.reserve(worst_case_usd(price, request.input_tokens, request.max_tokens))
+
+    async def _attempt(
+        self,
+        candidate: Candidate,
+        request: ChatRequest,
+        body: bytes,
+        deadline: float,
+        reservation: Reservation,
+        attempts: int,
+        failures: list[str],
+    ) -> Served | _Failed:
+        t = self.policy.timeouts
+        started = self.clock()
+        first_limit = min(deadline, started + (t.ttft_s if request.stream else t.response_s))
+        breaker = self.breakers[candidate.model]
+        response: UpstreamResponse | None = None
+        try:
+            response = await self.upstream.send(
+                UpstreamRequest(
+                    candidate.provider,
+                    candidate.model,
+                    self.urls[candidate.provider],
+                    body,
+                    request.stream,
+                    min(t.connect_s, max(deadline - started, 0.001)),
+                    max(first_limit - started, 0.001),
+                )
+            )
+            if response.status != 200:
+                return await self._http_failure(candidate, response, started, attempts, failures, reservation)
+            served = Served(candidate, response, attempts, list(failures), reservation, started)
+            if request.stream:
+                await self._first_token(served, first_limit)
+            else:
+                await self._whole_body(served, first_limit)
+        except UpstreamError as exc:
+            if response is not None:
+                response.close()
+            breaker.record_failure()
+            self._hook(candidate, exc.kind, started)
+            return _Failed(
+                exc.kind,
+                exc.kind == "connect" and self.retry.retryable(None, connect_error=True),
+                timed_out=exc.kind in ("ttft", "timeout", "stall"),
+            )
+        except BaseException:  # cancelled: no verdict on the model, and nothing was billed
+            if response is not None:
+                response.close()
+            breaker.release()
+            self.budget.release(reservation)
+            raise
+        if not request.stream:
+            breaker.record_success()
+        self._hook(candidate, "ok", started)
+        return served
+
+    async def _http_failure(
+        self,
+        candidate: Candidate,
+        response: UpstreamResponse,
+        started: float,
+        attempts: int,
+        failures: list[str],
+        reservation: Reservation,
+    ) -> Served | _Failed:
+        status = response.status
+        try:
+            text = await response.read_body(_ERROR_BODY_S)
+        except UpstreamError:
+            text = b""
+        response.close()
+        breaker = self.breakers[candidate.model]
+        self._hook(candidate, f"http_{status}", started)
+        if status in FINAL_STATUSES:
+            breaker.record_success()  # the provider is healthy; it refused this request
+            return Served(candidate, response, attempts, list(failures), reservation, started, status, text)
+        breaker.record_failure()
+        retry_after = parse_retry_after(response.headers)
+        return _Failed(f"http_{status}", self.retry.retryable(status), retry_after)
+
+    async def _first_token(self, served: Served, limit: float) -> None:
+        """Read events until one carries content, a finish or usage; the stream is then committed."""
+        while True:
+            try:
+                event = await served.response.next_event(max(limit - self.clock(), 0.0))
+            except UpstreamError as exc:
+                if exc.kind == "stall":  # silence before the first token is a TTFT miss
+                    raise UpstreamError("ttft", exc.detail) from None
+                raise
+            if event is None:
+                raise UpstreamError("cut", "the stream ended before its first token")
+            name, data = event
+            served.head.append(event)
+            if name == "error":
+                raise UpstreamError("sse_error", data[:200].decode("utf-8", "replace"))
+            if data.strip() == b"[DONE]":
+                return
+            try:
+                chunk = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                raise UpstreamError("bad_body", "a chunk that is not JSON") from None
+            if not isinstance(chunk, dict) or chunk.get("error"):
+                raise UpstreamError("sse_error", data[:200].decode("utf-8", "replace"))
+            if chunk.get("usage") or has_token(chunk):
+                served.first_token_at = self.clock()
+                return
+
+    async def _whole_body(self, served: Served, limit: float) -> None:
+        raw = await served.response.read_body(max(limit - self.clock(), 0.0))
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise UpstreamError("bad_body", "a body that is not JSON") from None
+        if not isinstance(data, dict) or not isinstance(data.get("choices"), list) or not data["choices"]:
+            raise UpstreamError("bad_body", "a body without choices")
+        served.body = raw
+        served.first_token_at = self.clock()
+        served.usage = usage_of(data)
+        served.response.close()
+
+    def _hook(self, candidate: Candidate, outcome: str, started: float) -> None:
+        if self.on_attempt is not None:
+            self.on_attempt(candidate, outcome, self.clock() - started)

@@ -143,6 +143,23 @@ def test_route_override_set_and_cleared_and_unknown_names_refused_with_the_valid
     run(main)
 
 
+def test_reset_turns_the_kill_switch_and_every_override_off() -> None:
+    async def main() -> None:
+        gateway = FakeGateway()
+        async with admin_server(gateway) as (base, s):
+            await call(s, "POST", f"{base}/admin/kill-switch", json={"model": "tiny"})
+            await call(s, "POST", f"{base}/admin/routes/high/override", json={"model": "frontier-large"})
+            await call(s, "POST", f"{base}/admin/routes/low/override", json={"model": "tiny"})
+            assert await call(s, "POST", f"{base}/admin/reset") == (200, {"kill_switch": None, "route_overrides": {}})
+            assert (gateway.kill_switch, gateway.route_overrides) == (None, {})
+            await call(s, "POST", f"{base}/admin/kill-switch", json={"model": "tiny"})
+            status, _ = await call(s, "POST", f"{base}/admin/reset", headers=None)
+            assert status == 401
+            assert gateway.kill_switch == "tiny", "an unauthenticated reset must change nothing"
+
+    run(main)
+
+
 @pytest.mark.parametrize(
     ("data", "param"),
     [

@@ -9,6 +9,7 @@ gateway, serialize. Errors use OpenAI's error shape, like the rest of the gatewa
     POST   /admin/routes/{route}/override  {"model"}   the route serves only `model`
     DELETE /admin/routes/{route}/override
     POST   /admin/policy/reload                        re-read the policy file; a bad file leaves the old one
+    POST   /admin/reset                                kill switch and every route override off (`gameday reset`)
     POST   /admin/prices/refresh                       poll every /pricing feed now
     GET    /admin/budget | /admin/breakers | /admin/prices | /admin/state
 """
@@ -194,6 +195,13 @@ def admin_routes(gateway: Any, token: str | None = None) -> list[web.RouteDef]:
         await _call(gateway.set_route_override, route, None, param="route")
         return _json({"route_overrides": dict(gateway.route_overrides)})
 
+    async def reset(request: web.Request) -> web.Response:
+        # What a killed run's runbook steps may have left: the policy's own routing comes back.
+        await _call(gateway.set_kill_switch, None)
+        for route in list(gateway.route_overrides):
+            await _call(gateway.set_route_override, route, None, param="route")
+        return _json({"kill_switch": gateway.kill_switch, "route_overrides": dict(gateway.route_overrides)})
+
     async def reload_policy(request: web.Request) -> web.Response:
         try:
             result = await _call(gateway.reload_policy)
@@ -230,6 +238,7 @@ def admin_routes(gateway: Any, token: str | None = None) -> list[web.RouteDef]:
         ("POST", "/admin/routes/{route}/override", override_on),
         ("DELETE", "/admin/routes/{route}/override", override_off),
         ("POST", "/admin/policy/reload", reload_policy),
+        ("POST", "/admin/reset", reset),
         ("POST", "/admin/prices/refresh", refresh_prices),
         ("GET", "/admin/prices", get_prices),
         ("GET", "/admin/budget", get_budget),

@@ -12,14 +12,16 @@ from dataclasses import dataclass
 __all__ = ["CONFIRMED", "GATEWAY_ADMIN", "GATEWAY_URL", "Action", "actions_for", "admin_curl"]
 
 GATEWAY_URL = "http://127.0.0.1:8080"
-CONFIRMED = False
+CONFIRMED = True  # checked against gameday.gateway.admin (tests/runbook drive these paths on a live gateway)
 GATEWAY_ADMIN: dict[str, tuple[str, str]] = {
     # name -> (method, path template)
     "state": ("GET", "/admin/state"),
-    "disable_provider": ("POST", "/admin/providers/{provider}/disable"),
-    "enable_provider": ("POST", "/admin/providers/{provider}/enable"),
-    "route_override": ("POST", "/admin/routes"),
-    "clear_route_override": ("DELETE", "/admin/routes/{task}"),
+    "breakers": ("GET", "/admin/breakers"),
+    "budget": ("GET", "/admin/budget"),
+    "kill_switch": ("POST", "/admin/kill-switch"),
+    "clear_kill_switch": ("DELETE", "/admin/kill-switch"),
+    "route_override": ("POST", "/admin/routes/{route}/override"),
+    "clear_route_override": ("DELETE", "/admin/routes/{route}/override"),
     "refresh_prices": ("POST", "/admin/prices/refresh"),
 }
 
@@ -44,40 +46,44 @@ def admin_curl(name: str, body: dict[str, object] | None = None, base_url: str =
 def actions_for(
     kind: str,
     target: str | None,
-    classes: list[str],
+    routes: dict[str, list[str]],
     alternatives: dict[str, str],
     base_url: str = GATEWAY_URL,
 ) -> list[Action]:
-    """Actions for one fault kind. `classes`: workload classes the target served in the baseline;
-    `alternatives`: class -> an allowed model served by another provider in this run."""
+    """Actions for one fault kind. `routes`: gateway route -> the workload classes it carried to the
+    target in the baseline; `alternatives`: route -> a model on another provider that every one of
+    those classes allows (the override that keeps them served and correct)."""
     out: list[Action] = []
     if kind in _PROVIDER_FAULTS and target:
-        undo = [admin_curl("clear_route_override", base_url=base_url, task=t) for t in classes if t in alternatives]
-        out.append(
-            Action(
-                "Kill switch: take the provider out of rotation",
-                f"when {target} keeps failing and the gateway keeps trying it (slow detection, retries piling up)",
-                admin_curl("disable_provider", base_url=base_url, provider=target),
-            )
-        )
-        for task in classes:
-            model = alternatives.get(task)
-            if model is None:
-                continue
+        for route, model in alternatives.items():
+            classes = ", ".join(routes.get(route, [])) or "its classes"
             out.append(
                 Action(
-                    f"Route override: pin class {task} to {model}",
-                    f"{model} is allowed for {task} and was served by another provider than {target} in this run",
-                    admin_curl("route_override", {"class": task, "model": model}, base_url=base_url),
+                    f"Route override: route {route} serves only {model}",
+                    f"when {target} keeps failing and the gateway keeps trying it; {model} is on another provider "
+                    f"and allowed for {classes}",
+                    admin_curl("route_override", {"model": model}, base_url=base_url, route=route),
                 )
             )
-        out.append(
-            Action(
-                "Undo once the provider is healthy again",
-                "re-enable the provider and drop the overrides, or traffic stays on the fallback",
-                "\n".join([admin_curl("enable_provider", base_url=base_url, provider=target), *undo]),
+        if not alternatives and routes:
+            out.append(
+                Action(
+                    f"No safe override: no model on another provider is allowed for the routes {target} served",
+                    "the gateway's 503 escalations are the intended behaviour; watch the breakers until the "
+                    "provider is back",
+                    admin_curl("breakers", base_url=base_url),
+                )
             )
-        )
+        if alternatives:
+            out.append(
+                Action(
+                    "Undo once the provider is healthy again",
+                    "drop the overrides, or traffic stays on the fallback (and its price)",
+                    "\n".join(
+                        admin_curl("clear_route_override", base_url=base_url, route=route) for route in alternatives
+                    ),
+                )
+            )
     elif kind == "price_change":
         out.append(
             Action(
@@ -86,14 +92,27 @@ def actions_for(
                 admin_curl("refresh_prices", base_url=base_url),
             )
         )
+        out.append(
+            Action(
+                "Check the budget",
+                "spent and reserved in the window against the ceiling, and how many requests it refused",
+                admin_curl("budget", base_url=base_url),
+            )
+        )
     elif kind == "burst":
         out.append(
             Action(
-                "No load-shedding switch in the reference gateway",
-                "if latency or the spend ceiling are at risk, pin low-tier classes to the cheapest allowed model",
-                admin_curl(
-                    "route_override", {"class": "<class>", "model": "<cheapest allowed model>"}, base_url=base_url
-                ),
+                "Kill switch: every request to the policy's cheap baseline model",
+                "the last resort when a surge threatens the spend ceiling or the providers' capacity; it serves "
+                "every tier from one cheap model, so the high tier is downgraded while it is on",
+                admin_curl("kill_switch", {}, base_url=base_url),
+            )
+        )
+        out.append(
+            Action(
+                "Undo the kill switch",
+                "as soon as the surge is over: the policy's routing comes back",
+                admin_curl("clear_kill_switch", base_url=base_url),
             )
         )
     elif kind == "malformed":

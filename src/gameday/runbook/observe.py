@@ -73,18 +73,27 @@ def _compare(metric: str, base: SliceResult | None, phase: SliceResult, label: s
     )
 
 
-def _classes_served_by(records: Sequence[RequestRecord], phase: str | None, provider: str) -> list[str]:
-    return sorted({r.task for r in records if r.phase == phase and r.served and r.provider == provider})
+def _routes_served_by(records: Sequence[RequestRecord], phase: str | None, provider: str) -> dict[str, list[str]]:
+    """Gateway route -> the classes it carried to `provider` in `phase` (the baseline)."""
+    routes: dict[str, set[str]] = {}
+    for r in records:
+        if r.phase == phase and r.served and r.provider == provider and r.route:
+            routes.setdefault(r.route, set()).add(r.task)
+    return {route: sorted(classes) for route, classes in sorted(routes.items())}
 
 
 def _alternatives(
-    plan: RunPlan, phase: str, classes: list[str], providers: dict[str, str], target: str
+    plan: RunPlan, phase: str, routes: dict[str, list[str]], providers: dict[str, str], target: str
 ) -> dict[str, str]:
+    """Route -> the first model on another provider that every class of the route allows in `phase`."""
     out = {}
-    for task in classes:
-        for model in plan.allowed_for(phase, task, None) or []:
-            if providers.get(model) not in (None, target):
-                out[task] = model
+    for route, classes in routes.items():
+        allowed = [plan.allowed_for(phase, task, None) for task in classes]
+        if not allowed or any(a is None for a in allowed):
+            continue
+        for model in allowed[0] or []:
+            if providers.get(model) not in (None, target) and all(model in a for a in allowed if a is not None):
+                out[route] = model
                 break
     return out
 
@@ -190,9 +199,9 @@ def _section(
 
     # Manual actions.
     for kind, target in zip(kinds, _targets_for(plan_phase, fault), strict=False):
-        classes = _classes_served_by(records, result.baseline_phase, target) if target else []
-        alts = _alternatives(result.plan, fault.phase, classes, providers, target) if target else {}
-        for action in actions_for(kind, target, classes, alts, base_url=target_url):
+        routes = _routes_served_by(records, result.baseline_phase, target) if target else {}
+        alts = _alternatives(result.plan, fault.phase, routes, providers, target) if target else {}
+        for action in actions_for(kind, target, routes, alts, base_url=target_url):
             if action not in sec.actions:
                 sec.actions.append(action)
 

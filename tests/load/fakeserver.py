@@ -4,7 +4,12 @@ Run as `python tests/load/fakeserver.py --port 0 --ready-file F [--log FILE] [--
 Each request's `model` picks what happens (`ok`, `hang`, `reset`, `cut`, `http500`, ...), so one
 server and one workload with one class per behaviour exercise every failure kind in one run.
 With `--log`, every request it answered is appended as a JSON line (the server-side truth the
-tests compare the load's records with: what arrived, what delay was applied).
+tests compare the load's records with: what arrived, with which request id, what delay was applied).
+
+`dist` answers after a known latency: lognormal (median `--delay-median-s`, shape `--delay-sigma`),
+drawn at random, or with `--delay-strata N` taken from blocks of the N quantile midpoints
+((i + 0.5) / N), each block shuffled: any whole number of blocks holds the distribution's
+quantiles exactly, so the truth a test compares with is the formula, not a sample.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import random
 import socket
+import statistics
 import struct
 import time
 from pathlib import Path
@@ -35,19 +42,39 @@ WORDS = ["alpha ", "beta ", "gamma ", "delta ", "epsilon ", "zeta ", "eta ", "th
 
 
 class State:
-    def __init__(self, seed: int, log: Path | None, stall_s: float, delay_median_s: float, delay_sigma: float) -> None:
-        self.rng = random.Random(seed)
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.rng = random.Random(args.seed)
+        log: Path | None = Path(args.log) if args.log else None
         self.log = log.open("a", encoding="utf-8") if log else None
         self.count = 0
-        self.stall_s = stall_s
+        self.stall_s = args.stall_s
+        self.stall_start_s = args.stall_start_s
         self.stall_until: float | None = None
-        self.delay_median_s = delay_median_s
-        self.delay_sigma = delay_sigma
+        self.delay_median_s = args.delay_median_s
+        self.delay_sigma = args.delay_sigma
+        self.delay_strata = args.delay_strata
+        self.block: list[float] = []
+
+    def next_delay(self) -> float:
+        if self.delay_strata <= 0:
+            return self.rng.lognormvariate(0.0, self.delay_sigma) * self.delay_median_s
+        if not self.block:
+            self.block = [
+                lognormal_quantile((i + 0.5) / self.delay_strata, self.delay_median_s, self.delay_sigma)
+                for i in range(self.delay_strata)
+            ]
+            self.rng.shuffle(self.block)
+        return self.block.pop()
 
     def write(self, row: dict[str, Any]) -> None:
         if self.log is not None:
             self.log.write(json.dumps(row) + "\n")
             self.log.flush()
+
+
+def lognormal_quantile(q: float, median: float, sigma: float) -> float:
+    """The q-quantile of a lognormal with this median and shape (the truth calibration is judged against)."""
+    return median * math.exp(sigma * statistics.NormalDist().inv_cdf(q))
 
 
 def chunk(content: str | None = None, finish: str | None = None, model: str = "served-model") -> bytes:
@@ -106,24 +133,27 @@ async def chat(request: web.Request) -> web.StreamResponse:
     state.count += 1
     raw = await request.read()
     row: dict[str, Any] = {"event": "arrived", "task": request.headers.get("x-gameday-task"),
-                           "tier": request.headers.get("x-gameday-tier"), "at": received}  # fmt: skip
+                           "tier": request.headers.get("x-gameday-tier"), "at": received,
+                           "id": request.headers.get("x-gameday-request-id")}  # fmt: skip
     try:
         body = json.loads(raw)
         model = str(body.get("model", "ok"))
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # the malformed corpus: refused, never a crash
         state.write({**row, "model": None})
         return web.json_response({"error": {"message": "bad json", "type": "invalid_request_error"}}, status=400)
     row.update(model=model, stream=bool(body.get("stream")))
     state.write(row)
-    done: dict[str, Any] = {"event": "done", "model": model}
+    done: dict[str, Any] = {"event": "done", "model": model, "at": received, "id": row["id"]}
     try:
-        return await behave(request, state, body, model, done)
+        return await behave(request, state, body, model, done, received)
     finally:
         done["handler_s"] = time.monotonic() - received
         state.write(done)
 
 
-async def behave(request: web.Request, state: State, body: dict[str, Any], model: str, row: dict[str, Any]) -> Any:
+async def behave(
+    request: web.Request, state: State, body: dict[str, Any], model: str, row: dict[str, Any], received: float
+) -> Any:
     stream = bool(body.get("stream"))
     if model == "ok":
         return await answer(request, state, body, GAMEDAY_HEADERS)
@@ -173,16 +203,20 @@ async def behave(request: web.Request, state: State, body: dict[str, Any], model
         await response.write(b'event: error\ndata: {"error": {"message": "upstream died", "type": "server_error"}}\n\n')
         await response.write_eof()
         return response
-    if model == "dist":  # a known latency distribution: lognormal delay, the applied delay is logged
-        delay = state.rng.lognormvariate(0.0, state.delay_sigma) * state.delay_median_s
-        started = time.monotonic()
-        await asyncio.sleep(delay)
-        row["delay_s"] = time.monotonic() - started
+    if model == "dist":  # a known latency distribution, counted from the request's arrival; both are logged
+        delay = state.next_delay()
+        await asyncio.sleep(max(0.0, delay - (time.monotonic() - received)))
+        row["planned_s"] = delay
+        row["delay_s"] = time.monotonic() - received
         return web.json_response(completion("measured"), headers=GAMEDAY_HEADERS)
+    if model.startswith("sleep"):  # `sleep0.1`: a fixed delay
+        await asyncio.sleep(float(model[5:]))
+        return web.json_response(completion("slept"), headers=GAMEDAY_HEADERS)
     if model == "stall":  # the first request opens a stall window; everything arriving in it waits it out
         now = time.monotonic()
         if state.stall_until is None:
-            state.stall_until = now + 0.3 + state.stall_s
+            state.stall_until = now + state.stall_start_s + state.stall_s
+            state.write({"event": "stall", "from": state.stall_until - state.stall_s, "until": state.stall_until})
         if now < state.stall_until - state.stall_s:
             pass
         elif now < state.stall_until:
@@ -207,10 +241,11 @@ def main() -> None:
     parser.add_argument("--stall-s", type=float, default=1.0)
     parser.add_argument("--delay-median-s", type=float, default=0.2)
     parser.add_argument("--delay-sigma", type=float, default=0.5)
+    parser.add_argument("--delay-strata", type=int, default=0)
+    parser.add_argument("--stall-start-s", type=float, default=0.3)
     args = parser.parse_args()
     app = web.Application(client_max_size=64 * 1024 * 1024)
-    app["state"] = State(args.seed, Path(args.log) if args.log else None, args.stall_s, args.delay_median_s,
-                         args.delay_sigma)  # fmt: skip
+    app["state"] = State(args)
     app.router.add_post("/v1/chat/completions", chat)
     app.router.add_get("/count", count)
     serve(app, args.host, args.port, "fakeserver", args.ready_file, None)

@@ -50,7 +50,7 @@ class FakeServer:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(3)  # handlers still sleeping (`hang`) would hold a graceful stop
+                self.proc.wait(1)  # handlers still sleeping (`hang`) would hold a graceful stop
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)

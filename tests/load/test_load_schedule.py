@@ -49,8 +49,9 @@ def test_uniform_arrivals_are_evenly_spaced_at_the_rate(rate: float, seconds: fl
 @given(rate=st.floats(min_value=1, max_value=200), poll=st.floats(min_value=0.001, max_value=0.7))
 def test_a_late_or_early_poller_gets_the_same_instants(rate: float, poll: float) -> None:
     # The dispatcher may wake late (a busy process) or often (multiplier changes): instants do not move.
-    exact = drive(ArrivalSchedule(lambda t: rate), 5.0)
-    polled = drive(ArrivalSchedule(lambda t: rate), 5.0, poll=poll)
+    # Compared short of the end: an arrival on the end instant itself may fall either side by rounding.
+    exact = [t for t in drive(ArrivalSchedule(lambda t: rate), 5.0) if t < 4.999]
+    polled = [t for t in drive(ArrivalSchedule(lambda t: rate), 5.0, poll=poll) if t < 4.999]
     assert len(polled) == len(exact)
     assert polled == pytest.approx(exact, abs=1e-6)
 

@@ -52,6 +52,10 @@ class ModelSpec(StrictModel):
     output_usd_per_mtok: float = Field(ge=0, le=10_000, description="static price, USD per million output tokens")
     tiers: list[Tier] = Field(default_factory=lambda: list(ALL_TIERS), min_length=1, description="tiers it may serve")
     context_tokens: int = Field(default=128_000, ge=256, le=10_000_000, description="input + output it accepts")
+    # A fast model's normal first token is a slow model's good day: one deadline for all would either
+    # give up on frontier models under load or wait seconds for a small model that is already sick.
+    ttft_s: float | None = Field(default=None, gt=0, le=3600, description="this model's first-token deadline")
+    response_s: float | None = Field(default=None, gt=0, le=86_400, description="this model's non-streamed deadline")
 
 
 class Provider(StrictModel):

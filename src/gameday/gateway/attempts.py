@@ -164,8 +164,13 @@ class Dispatcher:
         failures: list[str],
     ) -> Served | _Failed:
         t = self.policy.timeouts
+        spec = self.policy.model_spec(candidate.model)
         started = self.clock()
-        first_limit = min(deadline, started + (t.ttft_s if request.stream else t.response_s))
+        if request.stream:
+            first_wait = spec.ttft_s if spec.ttft_s is not None else t.ttft_s
+        else:
+            first_wait = spec.response_s if spec.response_s is not None else t.response_s
+        first_limit = min(deadline, started + first_wait)
         breaker = self.breakers[candidate.model]
         response: UpstreamResponse | None = None
         try:

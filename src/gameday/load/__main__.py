@@ -2,8 +2,9 @@
 
 For trying a workload against any OpenAI-compatible endpoint, and for the load's own tests:
 records go to `--records` (JSONL, the `requests.jsonl` format), a summary (sent, recorded, live
-stats, merged HDR histograms) to `--summary`. `--at T:phase=NAME`, `--at T:multiplier=F` and
-`--at T:malformed=S` drive the runtime controls at T seconds, as phases and faults would.
+stats, merged HDR histograms, the run clock's origin on the monotonic clock) to `--summary`.
+`--at T:phase=NAME`, `--at T:multiplier=F` and `--at T:malformed=S` drive the runtime controls
+T seconds after the load started (with `--workers`, once they are all ready), as phases and faults would.
 Exit 0 when every request sent has its record, 1 otherwise, 2 on bad input.
 """
 
@@ -83,6 +84,7 @@ def _run(args: argparse.Namespace, spec: LoadSpec, adapter: object) -> int:
     started = time.monotonic()
     try:
         engine.start()
+        started = time.monotonic()  # `--duration` and `--at` count from the load's start (workers ready)
         while (elapsed := time.monotonic() - started) < args.duration:
             while events and events[0][0] <= elapsed:
                 _, name, value = events.pop(0)
@@ -101,6 +103,8 @@ def _run(args: argparse.Namespace, spec: LoadSpec, adapter: object) -> int:
         "sent": engine.sent,
         "recorded": engine.recorded,
         "duration_s": time.monotonic() - started,
+        "origin_monotonic": engine.origin,
+        "load_start": engine.load_start,
         "stats": asdict(engine.stats()),
         "histograms": {name: h.encode().decode("ascii") for name, h in engine.histograms().items()},
     }

@@ -27,7 +27,11 @@ from gameday.load.mix import RequestPlan
 from gameday.load.sse import CompletionFacts, SseDecoder, read_body, read_chunk
 from gameday.load.wire import Response, Transport, TransportError
 
-__all__ = ["ChatCaller", "Outcome", "RequestTimeout", "no_deadline"]
+__all__ = ["REQUEST_ID_HEADER", "ChatCaller", "Outcome", "RequestTimeout", "no_deadline"]
+
+# `WORKER-N`: the N-th request of that load process, so a gateway's or a provider's logs can be
+# matched with the load's records (and a test can prove each request was sent and recorded once).
+REQUEST_ID_HEADER = "x-gameday-request-id"
 
 MAX_BODY = 16 * 1024 * 1024
 MAX_ERROR_BODY = 64 * 1024
@@ -98,24 +102,26 @@ class ChatCaller:
         self.guard = guard
         self.chars_per_token = chars_per_token
 
-    def headers_for(self, plan: RequestPlan) -> list[tuple[str, str]]:
+    def headers_for(self, plan: RequestPlan, request_id: str | None = None) -> list[tuple[str, str]]:
         accept = "text/event-stream" if plan.stream else "application/json"
-        return [
+        headers = [
             ("Content-Type", plan.content_type),
             ("Accept", accept),
             ("x-gameday-task", plan.task),
             ("x-gameday-tier", plan.tier),
-            *self.extra_headers,
         ]
+        if request_id is not None:
+            headers.append((REQUEST_ID_HEADER, request_id))
+        return [*headers, *self.extra_headers]
 
-    def call(self, plan: RequestPlan, out: Outcome, t0: float) -> None:
+    def call(self, plan: RequestPlan, out: Outcome, t0: float, request_id: str | None = None) -> None:
         reader = AdapterReader(self.adapter)
         facts = CompletionFacts()
         response: Response | None = None
         out.in_tokens = plan.in_tokens
         try:
             with self.guard(self.timeout_s):
-                response = self.transport.open(self.path, self.headers_for(plan), plan.body)
+                response = self.transport.open(self.path, self.headers_for(plan, request_id), plan.body)
                 out.status = response.status
                 reader.headers(response.headers)
                 status_error = _status_error(response.status)

@@ -167,14 +167,16 @@ class DistributedBackend:
         at = self.controls.changes[-1][0] if self.controls.changes else -1e300
         self.runner.send_message(MSG_CONTROL, {"load_start": self.load_start, "at": at, **self.controls.as_dict()})
 
-    def start(self, load_start: float) -> None:
-        self.load_start = load_start
+    def start(self, clock: Callable[[], float]) -> None:
         self._spawn()
         try:
             self._wait_ready()
         except BaseException:
             self._terminate(grace_s=0.0)
             raise
+        # The load starts once every worker is there: arrivals scheduled while they were still
+        # starting would all leave late at once, their latencies charged with the start-up time.
+        self.load_start = clock()
         self._push()
         if self.spec.model == "open":
             self.runner.start(self.workers, spawn_rate=self.workers)

@@ -69,7 +69,6 @@ class LoadEngine:
         self.sink_errors = 0
         self._sink = record_sink or (lambda record: None)
         self._state = "new"
-        self.load_start = 0.0
         self.max_duration_s = max_duration_s
         self._backend: LocalBackend | DistributedBackend
         if workers == 0:
@@ -108,6 +107,11 @@ class LoadEngine:
         """Seconds on the run clock (since `origin`)."""
         return time.monotonic() - self.origin
 
+    @property
+    def load_start(self) -> float:
+        """When the load started on the run clock: the shape's time 0 (with workers: once they are all ready)."""
+        return self._backend.load_start
+
     def _level_now(self) -> float | None:
         shape = self.spec.shape
         if shape is None:
@@ -138,7 +142,6 @@ class LoadEngine:
         if self._state != "new":
             raise ConfigError(f"the load engine is {self._state}; start() runs once")
         self._state = "running"
-        self.load_start = self.clock()
         log.info(
             "load: %s model, workload %s, %s, target %s, %d worker(s)",
             self.spec.model,
@@ -147,7 +150,7 @@ class LoadEngine:
             self.target_url,
             self.workers,
         )
-        self._backend.start(self.load_start)
+        self._backend.start(self.clock)
 
     def set_phase(self, name: str) -> None:
         self.timeline.set(name, self.clock())

@@ -66,8 +66,13 @@ class LocalBackend:
     def in_flight(self) -> int:
         return self.runtime.in_flight
 
-    def start(self, load_start: float) -> None:
+    @property
+    def load_start(self) -> float:
+        return self.runtime.load_start
+
+    def start(self, clock: Callable[[], float]) -> None:
         rt = self.runtime
+        load_start = clock()
         rt.load_start = load_start
         rt.deadline = load_start + self.max_duration_s
         if self.spec.model == "open":

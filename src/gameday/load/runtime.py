@@ -70,6 +70,9 @@ class LoadRuntime:
         self.worker = worker
         self.workers = max(1, workers)
         self.index = index
+        # `max_requests` is the whole load's: each of N workers sends its part of it.
+        whole, rest = divmod(spec.max_requests, self.workers)
+        self.max_requests = whole + (1 if index < rest else 0)
         self.controls = controls if controls is not None else Controls(malformed_share=_initial_share(spec, workload))
         self.changed = gevent.event.Event()
         self.controls.on_change.append(self.changed.set)
@@ -127,7 +130,7 @@ class LoadRuntime:
         self.sent += 1
         out = Outcome(in_tokens=plan.in_tokens)
         try:
-            self.caller.call(plan, out, t0)
+            self.caller.call(plan, out, t0, f"{self.worker}-{self.sent}")
         except Exception:  # a bug of ours must not lose the record; the server did nothing wrong
             log.exception("the load failed to handle a response")
             out.error = out.error or "bad_body"
@@ -175,7 +178,7 @@ class LoadRuntime:
 
     def closed_step(self) -> bool:
         """Send one request; False when the load is closing or has sent all it may."""
-        if self.closing.is_set() or self.sent >= self.spec.max_requests or self.clock() >= self.deadline:
+        if self.closing.is_set() or self.sent >= self.max_requests or self.clock() >= self.deadline:
             return False
         self.send(self.plans.next(self.controls.malformed_share))
         return True
@@ -208,7 +211,9 @@ class LoadRuntime:
     def dispatch(self) -> None:
         """Send every request the schedule asks for until it finishes, the load closes, or a bound is hit."""
         schedule = self.schedule()
-        while not self.closing.is_set() and self.sent < self.spec.max_requests:
+        # Counted here, not by `sent`: a spawned request counts itself only once it runs.
+        dispatched = 0
+        while not self.closing.is_set() and dispatched < self.max_requests:
             now = self.clock()
             if now >= self.deadline:
                 break
@@ -224,6 +229,7 @@ class LoadRuntime:
             item = ticket.item
             plan = self.plans.for_trace(item) if item is not None else self.plans.next(self.controls.malformed_share)
             self.pool.spawn(self.send, plan, ticket.t)
+            dispatched += 1
 
     def _wait_for_slot(self) -> bool:
         """Block while `max_in_flight` requests are out: later requests leave late, and say so."""

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import gevent
+import gevent.lock
 import orjson
 
 from gameday.config.load import Adapter, LoadSpec
@@ -57,6 +58,8 @@ class Worker:
         self.runner.register_message(MSG_CONTROL, self._on_control)
         self.runner.register_message(MSG_STOP, self._on_stop, concurrent=True)
         self.stopping = False
+        # One sender at a time: the last batch must not be overtaken by `drained` (the master quits on it).
+        self.sending = gevent.lock.Semaphore()
 
     def _on_control(self, environment: Any, msg: Any, **_: Any) -> None:
         data = msg.data
@@ -71,11 +74,12 @@ class Worker:
         rt = self.runtime
         return {"worker": self.number, "sent": rt.sent, "in_flight": rt.in_flight, "delta": rt.stats.delta()}
 
-    def flush(self) -> None:
-        while self.buffer:
-            batch, self.buffer[:] = self.buffer[:BATCH], self.buffer[BATCH:]
-            self.runner.send_message(MSG_RECORDS, {"worker": self.number, "records": batch})
-        self.runner.send_message(MSG_STATS, self._stats())
+    def flush(self, last: bool = False) -> None:
+        with self.sending:
+            while self.buffer:
+                batch, self.buffer[:] = self.buffer[:BATCH], self.buffer[BATCH:]
+                self.runner.send_message(MSG_RECORDS, {"worker": self.number, "records": batch})
+            self.runner.send_message(MSG_DRAINED if last else MSG_STATS, self._stats())
 
     def _flusher(self) -> None:
         while not self.stopping:
@@ -94,8 +98,7 @@ class Worker:
         # Closed-model users still in a request are killed (recorded as timeouts), then open-model ones.
         self.runner.stop()
         rt.kill_in_flight()
-        self.flush()
-        self.runner.send_message(MSG_DRAINED, self._stats())
+        self.flush(last=True)
 
     def run(self) -> None:
         flusher = gevent.spawn(self._flusher)

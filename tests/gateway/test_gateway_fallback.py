@@ -66,14 +66,25 @@ def test_no_first_token_in_time_falls_back_before_the_client_sees_a_byte() -> No
         assert headers["x-gameday-model"] == "frontier-alt"
         assert headers["x-gameday-fallback"].startswith("frontier-large:ttft")
         assert {c["model"] for c in sse_chunks(text)[:-1]} == {"frontier-alt"}
-        assert 0.4 < elapsed < 3.0  # waited for the 0.5 s TTFT limit, not for the 5 s delay
-        fake.script("frontier-large", headers_delay_s=5.0)  # non-streamed: the whole-response limit
+        assert 0.4 < elapsed < 4.0  # waited for the 0.5 s TTFT limit, not for the 5 s delay
+        fake.script("frontier-large", headers_delay_s=5.0)  # non-streamed, streamed upstream: timed the same
+        status, headers, body = await gw.chat("high")
+        assert status == 200
+        assert body["model"] == "frontier-alt"
+        assert headers["x-gameday-fallback"].startswith("frontier-large:ttft")
+
+    run(lambda: with_fake(test, make_policy(timeouts={"response_s": 0.5})))
+
+
+def test_without_stream_upstream_a_non_streamed_request_has_the_whole_response_limit() -> None:
+    async def test(gw: Running, fake: FakeUpstream) -> None:
+        fake.script("frontier-large", headers_delay_s=5.0)
         status, headers, body = await gw.chat("high")
         assert status == 200
         assert body["model"] == "frontier-alt"
         assert headers["x-gameday-fallback"].startswith("frontier-large:timeout")
 
-    run(lambda: with_fake(test, make_policy(timeouts={"response_s": 0.5})))
+    run(lambda: with_fake(test, make_policy(timeouts={"response_s": 0.5, "stream_upstream": False})))
 
 
 def test_stall_or_cut_after_the_first_token_ends_the_stream_with_an_error_event() -> None:
@@ -229,6 +240,45 @@ def test_budget_picks_a_cheaper_allowed_model_then_refuses_with_429() -> None:
         status, headers, _ = await gw.chat("low", task="summarize")  # the cheap models still fit
         assert status == 200
         assert headers["x-gameday-model"] == "swift-mini"
+
+    run(lambda: with_fake(test, policy))
+
+
+def test_near_the_ceiling_every_request_tries_its_cheapest_allowed_model_first() -> None:
+    # Each default high-tier request settles at 52.5 micro-USD on frontier-large (see above). With a
+    # 1000 micro-USD ceiling and the soft threshold at 10%, the first two requests take the primary;
+    # from then on frontier-alt (cheaper, allowed for high) serves first, and no request is refused.
+    policy = make_policy(budget={"ceiling_usd": 0.001, "window_s": 600, "prefer_cheaper_above": 0.1})
+
+    async def test(gw: Running, fake: FakeUpstream) -> None:
+        served = []
+        for _ in range(6):
+            status, headers, _ = await gw.chat("high")
+            assert status == 200
+            served.append((headers["x-gameday-model"], headers.get("x-gameday-fallback")))
+        assert served[:2] == [("frontier-large", None)] * 2
+        assert served[2:] == [("frontier-alt", "frontier-large:budget_near_ceiling")] * 4
+        status, headers, _ = await gw.chat("low", task="summarize")  # tiny is the cheapest the low tier allows
+        assert (status, headers["x-gameday-model"]) == (200, "tiny")
+        assert headers["x-gameday-fallback"] == "swift-mini:budget_near_ceiling"
+
+    run(lambda: with_fake(test, policy))
+
+
+def test_without_request_checks_the_gateway_is_a_thin_proxy_that_relays_what_the_provider_says() -> None:
+    policy = make_policy(guardrails={"validate_requests": False})
+
+    async def test(gw: Running, fake: FakeUpstream) -> None:
+        # A blank prompt and an unknown field: the checking gateway refuses both; a thin proxy forwards them.
+        status, headers, _ = await gw.chat("high", messages=[{"role": "user", "content": "   "}], modle="x")
+        assert status == 200
+        assert headers["x-gameday-model"] == "frontier-large"
+        assert fake.count("frontier-large") == 1
+        # What cannot be routed at all is still refused, without a provider seeing it.
+        json_type = {"content-type": "application/json"}
+        async with gw.session.post(f"{gw.url}/v1/chat/completions", data=b"[1, 2]", headers=json_type) as reply:
+            assert reply.status == 400
+        assert fake.count("frontier-large") == 1
 
     run(lambda: with_fake(test, policy))
 

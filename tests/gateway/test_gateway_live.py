@@ -271,9 +271,53 @@ def test_live_broken_streams_end_with_an_error_event_or_fall_back_before_the_fir
     assert sse(reply)[-1] == "[DONE]"
 
 
-def test_live_truncated_body_falls_back(gateway: Service, premium: MockAdminClient) -> None:
+def test_live_truncated_body_falls_back(mocks: dict[str, Service], premium: MockAdminClient, tmp_path: Path) -> None:
+    # Only a gateway that asks for whole bodies upstream can be handed a truncated one.
+    policy = tmp_path / "policy.yaml"
+    data = policy_data(
+        timeouts={**FAST, "stream_upstream": False},
+        budget={"ceiling_usd": None},
+        cache={"ttl_s": 0},
+        breaker={"min_requests": 1000},
+    )
+    policy.write_text(yaml.safe_dump(data, sort_keys=False))
+    gateway = start_service(gateway_args(policy, {n: s.url for n, s in mocks.items()}), tmp_path, "gw", env=ENV)
+    try:
+        premium.add_fault("truncated_body", 1.0, model="frontier-large", keep_fraction=0.5)
+        reply = chat(gateway.url)
+        assert reply.status_code == 200
+        assert reply.json()["model"] == "frontier-alt"
+        assert reply.headers["x-gameday-fallback"].startswith("frontier-large:")
+    finally:
+        gateway.stop()
+
+
+def test_live_non_streamed_request_is_streamed_upstream_and_assembled(
+    gateway: Service, premium: MockAdminClient
+) -> None:
+    # A fault that exists only for whole bodies never reaches a gateway that streams upstream; the
+    # client still gets one chat.completion, with the usage and the cost of what was generated.
     premium.add_fault("truncated_body", 1.0, model="frontier-large", keep_fraction=0.5)
     reply = chat(gateway.url)
     assert reply.status_code == 200
+    body = reply.json()
+    assert body["object"] == "chat.completion"
+    assert body["model"] == "frontier-large"
+    assert body["choices"][0]["message"]["content"]
+    assert body["choices"][0]["finish_reason"] in ("stop", "length")
+    usage = body["usage"]
+    expected = (usage["prompt_tokens"] * 3.0 + usage["completion_tokens"] * 15.0) / 1e6
+    assert float(reply.headers["x-gameday-cost-usd"]) == pytest.approx(expected, rel=1e-6)
+
+
+def test_live_slow_first_token_of_a_non_streamed_request_falls_back_at_the_ttft_deadline(
+    gateway: Service, premium: MockAdminClient
+) -> None:
+    premium.add_fault("first_token_delay", 1.0, model="frontier-large", delay_s=8.0)
+    started = time.monotonic()
+    reply = chat(gateway.url)
+    elapsed = time.monotonic() - started
+    assert reply.status_code == 200
     assert reply.json()["model"] == "frontier-alt"
-    assert reply.headers["x-gameday-fallback"].startswith("frontier-large:")
+    assert reply.headers["x-gameday-fallback"].startswith("frontier-large:ttft")
+    assert elapsed < 6.0  # the 2 s first-token deadline, not the 8 s delay nor the 10 s response_s

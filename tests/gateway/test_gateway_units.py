@@ -125,7 +125,7 @@ def test_router_context_window_pins_overrides_and_kill_switch() -> None:
     plan = router.plan(facts("summarize", "low", tokens=8000, max_tokens=500))
     assert [c.model for c in plan.candidates] == ["swift-mini", "frontier-alt"]
     assert plan.excluded[0][0] == "tiny"
-    assert "context window 8192" in plan.excluded[0][1]
+    assert "context window 4096" in plan.excluded[0][1]
     plan = router.plan(facts("chat", "high", model="frontier-alt"))
     assert ([c.model for c in plan.candidates], plan.steered) == (["frontier-alt", "frontier-large"], "pinned")
     with pytest.raises(InvalidRequest, match="swift-mini may not serve tier high") as info:

@@ -196,6 +196,16 @@ def test_price_change_moves_pricing_and_the_bill_from_then_on(mock: str) -> None
     assert requests.get(f"{mock}/pricing", timeout=10).json()["models"] == before["models"]
 
 
+def test_setting_the_profile_price_back_leaves_no_override(mock: str) -> None:
+    # A price fault removed by writing the old price back must leave the mock as clean as a reset would.
+    base = requests.get(f"{mock}/pricing", timeout=10).json()["models"]["fast"]
+    admin(mock, "POST", "/admin/prices", {"model": "fast", "input": 20.0, "output": 80.0})
+    assert admin(mock, "GET", "/admin/state").json()["prices"]["fast"]["overridden"] is True
+    admin(mock, "POST", "/admin/prices", {"model": "fast", **base})
+    state = admin(mock, "GET", "/admin/state").json()["prices"]["fast"]
+    assert state == {**base, "overridden": False}
+
+
 def test_capacity_override_and_restore(mock: str) -> None:
     reply = admin(mock, "POST", "/admin/capacity", {"model": "fast", "max_concurrency": 1, "max_queue": 0})
     assert reply.json()["capacity"]["fast"]["max_concurrency"] == 1

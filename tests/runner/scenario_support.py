@@ -77,8 +77,40 @@ class StackUnderTest:
     def state(self) -> dict[str, Any]:
         return json.loads((self.root / ".gameday" / "state.json").read_text())
 
+    def start_run(self, scenario: Path, *flags: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gameday", "run", str(scenario), *flags],
+            cwd=self.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "GAMEDAY_ADMIN_TOKEN": TOKEN},
+        )
+
     def run(self, scenario: Path, *flags: str, timeout: float = 300) -> RunOutput:
         out = self.root / "results"
         result = self.gameday("run", str(scenario), "--out", str(out), *flags, timeout=timeout)
         latest = out / "latest"
         return RunOutput(result.returncode, result.stdout, result.stderr, latest.resolve() if latest.exists() else out)
+
+
+def weakened_policy(root: Path) -> Path:
+    """The reference policy with its defences taken out: no fallbacks, no first-token deadline (only a
+    generous whole-request one), no spend ceiling, no input guardrails. Every shipped scenario must
+    fail against it, each on the expectation that guards what was taken out."""
+    doc: dict[str, Any] = yaml.safe_load((STACKS / "policies" / "reference.yaml").read_text())
+    doc["name"] = "weakened"
+    for route in doc["routes"]:
+        route["fallbacks"] = []
+    for provider in doc["providers"]:
+        for model in provider["models"]:
+            model.pop("ttft_s", None)
+            model.pop("response_s", None)
+    doc["timeouts"] = {"connect_s": 5.0, "ttft_s": 60.0, "stall_s": 60.0, "response_s": 60.0, "total_s": 120.0,
+                       "stream_upstream": False}  # fmt: skip
+    doc["retry"] = {**doc["retry"], "retry_passes": 0}
+    doc["budget"] = {**doc["budget"], "ceiling_usd": None}
+    doc["guardrails"] = {**doc["guardrails"], "validate_requests": False, "max_input_tokens": 10_000_000}
+    path = root / "weakened.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path

@@ -110,6 +110,11 @@ class Guardrails(StrictModel):
     clamp_max_tokens: int = Field(default=4_096, ge=1, description="max_tokens sent upstream is at most this")
     default_max_tokens: int = Field(default=1_024, ge=1, description="max_tokens sent when the request has none")
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="larger bodies: 413")
+    validate_requests: bool = Field(
+        default=True,
+        description="check every field before anything goes upstream; false makes a thin proxy that forwards any "
+        "JSON object and relays what the provider says (how many gateways behave: a game day shows the cost)",
+    )
 
 
 class Timeouts(StrictModel):
@@ -120,6 +125,11 @@ class Timeouts(StrictModel):
         default=30.0, gt=0, le=86_400, description="a non-streamed attempt: sent to whole body received"
     )
     total_s: float = Field(default=60.0, gt=0, le=86_400, description="a whole request, every attempt included")
+    stream_upstream: bool = Field(
+        default=True,
+        description="ask providers for a stream even for a non-streamed request: its first token is then timed "
+        "(ttft_s) and any failure before the last token still falls over",
+    )
 
 
 class RetrySettings(StrictModel):
@@ -145,6 +155,13 @@ class BudgetSettings(StrictModel):
     window_s: float = Field(default=60.0, gt=0, le=86_400 * 31)
     on_exceed: Literal["cheaper", "reject"] = Field(
         default="cheaper", description="cheaper: a cheaper model allowed for the tier, else 429; reject: 429"
+    )
+    prefer_cheaper_above: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="share of the ceiling spent or reserved above which every request tries its cheapest allowed "
+        "model first: the gateway degrades cost before it has to refuse (null: only at the ceiling)",
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from gameday.config.policy import Policy
+from gameday.gateway.assemble import Assembler
 from gameday.gateway.breaker import Breaker
 from gameday.gateway.budget import Reservation, SpendBudget, worst_case_usd
 from gameday.gateway.chunks import has_token, usage_of
@@ -98,7 +99,9 @@ class Dispatcher:
         budget_refused: list[str] = []
         timeouts = 0
         attempts = 0
-        pending = list(plan.candidates)
+        pending = self._order(plan, request)
+        if pending and pending[0] != plan.candidates[0]:
+            failures.append(f"{plan.candidates[0].model}:budget_near_ceiling")  # says why in x-gameday-fallback
         for pass_no in range(self.policy.retry.retry_passes + 1):
             again: list[tuple[Candidate, float]] = []  # (candidate, earliest wait in seconds)
             for candidate in pending:
@@ -127,7 +130,7 @@ class Dispatcher:
                     failures.append(f"{model}:breaker_open")
                     continue
                 attempts += 1
-                body = orjson.dumps({**request.body, "model": model})
+                body = orjson.dumps(self._upstream_body(request, model))
                 outcome = await self._attempt(candidate, request, body, deadline, reservation, attempts, failures)
                 if isinstance(outcome, Served):
                     return outcome
@@ -149,6 +152,30 @@ class Dispatcher:
             raise over_budget(self.policy, self.budget, plan, budget_refused, attempts)
         raise nothing_left(self.policy, plan, failures, attempts, timed_out=attempts > 0 and timeouts == attempts)
 
+    def _order(self, plan: RoutePlan, request: ChatRequest) -> list[Candidate]:
+        """The plan's order, or cheapest first once the budget is nearly spent (`prefer_cheaper_above`)."""
+        candidates = list(plan.candidates)
+        threshold = self.policy.budget.prefer_cheaper_above
+        used = self.budget.used_share() if threshold is not None else None
+        if used is None or threshold is None or used < threshold:
+            return candidates
+
+        def worst_case(candidate: Candidate) -> float:
+            price = self.prices.price(candidate.provider, candidate.model)
+            return worst_case_usd(price, request.input_tokens, request.max_tokens)
+
+        return sorted(candidates, key=worst_case)  # stable: equal prices keep the policy's order
+
+    def _streams_upstream(self, request: ChatRequest) -> bool:
+        return request.stream or self.policy.timeouts.stream_upstream
+
+    def _upstream_body(self, request: ChatRequest, model: str) -> dict[str, object]:
+        body = {**request.body, "model": model}
+        if not request.stream and self.policy.timeouts.stream_upstream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}  # the cost is known only from usage
+        return body
+
     def _reserve(self, candidate: Candidate, request: ChatRequest) -> Reservation | None:
         price = self.prices.price(candidate.provider, candidate.model)
         return self.budget.reserve(worst_case_usd(price, request.input_tokens, request.max_tokens))
@@ -166,10 +193,9 @@ class Dispatcher:
         t = self.policy.timeouts
         spec = self.policy.model_spec(candidate.model)
         started = self.clock()
-        if request.stream:
-            first_wait = spec.ttft_s if spec.ttft_s is not None else t.ttft_s
-        else:
-            first_wait = spec.response_s if spec.response_s is not None else t.response_s
+        streamed = self._streams_upstream(request)
+        whole_wait = spec.response_s if spec.response_s is not None else t.response_s
+        first_wait = (spec.ttft_s if spec.ttft_s is not None else t.ttft_s) if streamed else whole_wait
         first_limit = min(deadline, started + first_wait)
         breaker = self.breakers[candidate.model]
         response: UpstreamResponse | None = None
@@ -180,7 +206,7 @@ class Dispatcher:
                     candidate.model,
                     self.urls[candidate.provider],
                     body,
-                    request.stream,
+                    streamed,
                     min(t.connect_s, max(deadline - started, 0.001)),
                     max(first_limit - started, 0.001),
                 )
@@ -188,8 +214,10 @@ class Dispatcher:
             if response.status != 200:
                 return await self._http_failure(candidate, response, started, attempts, failures, reservation)
             served = Served(candidate, response, attempts, list(failures), reservation, started)
-            if request.stream:
+            if streamed:
                 await self._first_token(served, first_limit)
+                if not request.stream:
+                    await self._collect(served, min(deadline, started + whole_wait))
             else:
                 await self._whole_body(served, first_limit)
         except UpstreamError as exc:
@@ -263,6 +291,40 @@ class Dispatcher:
             if chunk.get("usage") or has_token(chunk):
                 served.first_token_at = self.clock()
                 return
+
+    async def _collect(self, served: Served, limit: float) -> None:
+        """The rest of an upstream stream, for a client that wants one body: still falls over on failure."""
+        assembler = Assembler()
+        for _, data in served.head:
+            if data.strip() != b"[DONE]":
+                assembler.feed(orjson.loads(data))
+        stall_s = self.policy.timeouts.stall_s
+        while True:
+            left = limit - self.clock()
+            if left <= 0:
+                raise UpstreamError("timeout", "the whole answer took longer than the model's response_s")
+            try:
+                event = await served.response.next_event(min(stall_s, left))
+            except UpstreamError as exc:
+                if exc.kind == "stall" and self.clock() >= limit:
+                    raise UpstreamError("timeout", exc.detail) from None
+                raise
+            if event is None or event[1].strip() == b"[DONE]":
+                break
+            name, data = event
+            try:
+                chunk = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                raise UpstreamError("bad_body", "a chunk that is not JSON") from None
+            if name == "error" or not isinstance(chunk, dict) or chunk.get("error"):
+                raise UpstreamError("sse_error", data[:200].decode("utf-8", "replace"))
+            assembler.feed(chunk)
+        if not assembler.complete:
+            raise UpstreamError("cut", "the stream ended before its finish_reason")
+        served.body = assembler.body(served.candidate.model, int(time.time()))
+        served.usage = usage_of({"usage": assembler.usage}) if assembler.usage else None
+        served.head = []
+        served.response.close()
 
     async def _whole_body(self, served: Served, limit: float) -> None:
         raw = await served.response.read_body(max(limit - self.clock(), 0.0))

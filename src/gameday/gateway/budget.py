@@ -142,6 +142,13 @@ class SpendBudget:
             self._free(reservation)
             reservation.state = "released"
 
+    def used_share(self) -> float | None:
+        """Spent plus reserved in the window, as a share of the ceiling (None without one)."""
+        if self._ceiling is None:
+            return None
+        self._roll(self._clock())
+        return (self._spent + self._reserved) / self._ceiling if self._ceiling else 1.0
+
     def status(self) -> dict[str, Any]:
         """USD amounts and the window in seconds; `left` is None when there is no ceiling."""
         self._roll(self._clock())

@@ -27,7 +27,7 @@ from gameday.gateway.classify import Classifier
 from gameday.gateway.headers import fallback_reason, served_headers
 from gameday.gateway.metrics import GatewayMetrics
 from gameday.gateway.prices import Price, PriceBook
-from gameday.gateway.request import ChatRequest, parse_body, parse_hints
+from gameday.gateway.request import ChatRequest, parse_body, parse_hints, parse_leniently
 from gameday.gateway.retry import Cooldowns, RetryPolicy
 from gameday.gateway.router import RouteFacts, RoutePlan, Router
 from gameday.gateway.stream import relay
@@ -181,7 +181,11 @@ class Gateway:
     async def complete(self, raw: bytes, headers: Mapping[str, str]) -> Reply | StreamReply:
         started = self.clock()
         hints = parse_hints(headers)
-        request = parse_body(raw, self.policy.guardrails, self.models)
+        guardrails = self.policy.guardrails
+        if guardrails.validate_requests:
+            request = parse_body(raw, guardrails, self.models)
+        else:
+            request = parse_leniently(raw, guardrails, self.models)
         found = self.classifier.classify(request.prompt, hints.task, hints.tier)
         facts = RouteFacts(
             found.task, found.tier, request.input_tokens, request.max_tokens, hints.latency_budget_ms, request.model

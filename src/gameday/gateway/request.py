@@ -20,7 +20,16 @@ from gameday.config.policy import Guardrails
 from gameday.gateway.errors import InvalidRequest
 from gameday.gateway.fields import CHECKS, kind_of
 
-__all__ = ["AUTO", "CHARS_PER_TOKEN", "ChatRequest", "Hints", "estimate_tokens", "parse_body", "parse_hints"]
+__all__ = [
+    "AUTO",
+    "CHARS_PER_TOKEN",
+    "ChatRequest",
+    "Hints",
+    "estimate_tokens",
+    "parse_body",
+    "parse_hints",
+    "parse_leniently",
+]
 
 AUTO = "auto"
 CHARS_PER_TOKEN = 3.0  # English runs ~4 characters a token; 3 errs towards reserving too much
@@ -226,3 +235,32 @@ def _max_tokens(body: dict[str, Any], guardrails: Guardrails) -> int:
             f"{key}: {value} is over this gateway's limit of {guardrails.max_tokens_limit}", key, "invalid_value"
         )
     return min(value, guardrails.clamp_max_tokens)
+
+
+def parse_leniently(raw: bytes, guardrails: Guardrails, models: frozenset[str]) -> ChatRequest:
+    """What a thin proxy reads of a body (`guardrails.validate_requests: false`): any JSON object goes
+    upstream as it is; only what routing needs is read, with defaults where it is missing or odd."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        body = None
+    if not isinstance(body, dict):  # nothing to route or forward: even a thin proxy must refuse
+        raise InvalidRequest("the body must be a JSON object", None, "invalid_json")
+    messages = body.get("messages") if isinstance(body.get("messages"), list) else []
+    texts = [m.get("content") for m in messages if isinstance(m, dict) and isinstance(m.get("content"), str)]
+    chars = sum(len(t) for t in texts)
+    max_tokens = body.get("max_tokens")
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+        max_tokens = guardrails.default_max_tokens
+    stream = body.get("stream") is True
+    wants_usage = (
+        stream and isinstance(body.get("stream_options"), dict) and body["stream_options"].get("include_usage") is True
+    )
+    if stream:
+        body["stream_options"] = {"include_usage": True}
+    pinned = body.get("model")
+    model = pinned if isinstance(pinned, str) and pinned in models else AUTO  # unknown: the policy chooses
+    temperature = body.get("temperature") if isinstance(body.get("temperature"), int | float) else None
+    input_tokens = estimate_tokens(chars) + TOKENS_PER_MESSAGE * len(messages) + REPLY_PRIMING
+    return ChatRequest(body, model, stream, max_tokens, input_tokens,
+                       texts[-1] if texts else "", wants_usage, temperature)  # fmt: skip

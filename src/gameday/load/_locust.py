@@ -30,5 +30,19 @@ __all__ = [
     "User",
     "WorkerRunner",
     "constant",
+    "pass_quietly",
     "task",
 ]
+
+
+def pass_quietly(*exceptions: type[BaseException]) -> None:
+    """Let these exceptions leave a signal handler without the gevent hub printing a traceback.
+
+    Once gevent has patched the process, signal handlers run in its hub; an exception they raise
+    (the runner's `RunInterrupted` on Ctrl-C) still reaches the main greenlet, but the hub prints it
+    first as if it were a crash.
+    """
+    import gevent
+
+    hub = gevent.get_hub()
+    hub.NOT_ERROR = (*hub.NOT_ERROR, *exceptions)

@@ -119,7 +119,11 @@ class PriceBook:
         return self.overrides.get(model, self.base[model])
 
     def set(self, body: PriceBody) -> None:
-        self.overrides[body.model] = Price(body.input, body.output)
+        price = Price(body.input, body.output)
+        if price == self.base.get(body.model):
+            self.overrides.pop(body.model, None)  # the profile's price again: nothing is overridden any more
+        else:
+            self.overrides[body.model] = price
         self.updated_at = self.clock()
 
     def restore(self) -> None:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from gameday.load.engine import LoadEngine
     from gameday.measure.record import RequestRecord
 
-__all__ = ["options_from_args", "run", "run_scenario"]
+__all__ = ["options_from_args", "quiet_interrupts", "run", "run_scenario"]
 
 log = logging.getLogger("gameday.run")
 
@@ -50,6 +50,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
 def run(args: argparse.Namespace) -> int:
     from gameday.verdict.exitcode import exit_code
 
+    quiet_interrupts()
     options = options_from_args(args)
     if args.scenario is None:
         options = replace(options, scenario_path=default_file(DEFAULT_SCENARIO))
@@ -61,6 +62,14 @@ def run(args: argparse.Namespace) -> int:
     result, folder = run_scenario(options)
     print_verdicts(result, folder)
     return exit_code(result)
+
+
+def quiet_interrupts() -> None:
+    """Ctrl-C and SIGTERM end a run with a message and rollback, never with a printed traceback."""
+    from gameday.faults.guard import RunInterrupted
+    from gameday.load._locust import pass_quietly
+
+    pass_quietly(RunInterrupted)
 
 
 def run_scenario(

@@ -47,10 +47,11 @@ def load_baselines(path: Path) -> dict[str, RunResult]:
 
 def nightly(args: argparse.Namespace) -> int:
     from gameday.config.scenario import Scenario
-    from gameday.runner.commands import print_verdicts, run_scenario
+    from gameday.runner.commands import print_verdicts, quiet_interrupts, run_scenario
     from gameday.verdict.exitcode import suite_exit_code
     from gameday.verdict.junit import write_junit
 
+    quiet_interrupts()
     suite = load_model(Path(args.suite), Suite)
     baselines = load_baselines(Path(args.baseline)) if args.baseline else {}
     out = Path(args.out) if args.out else Path("results")

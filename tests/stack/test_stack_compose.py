@@ -7,8 +7,6 @@ directly, and `docker compose config` also runs where the plugin exists.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -115,20 +113,3 @@ def test_attach_stack_is_the_compose_stack() -> None:
     assert all(s.external for s in attach.services)
     assert {s.name: s.port for s in attach.services} == {s.name: s.port for s in stack.services}
     assert toxiproxy_config(attach) == toxiproxy_config(stack)
-
-
-@pytest.mark.parametrize("name", FILES)
-def test_docker_compose_config_accepts_the_file(name: str) -> None:
-    docker = shutil.which("docker")
-    probe = subprocess.run([docker, "compose", "version"], capture_output=True, check=False) if docker else None
-    if probe is None or probe.returncode != 0:
-        pytest.skip("no `docker compose` plugin here; the structural checks above stand in for it")
-    result = subprocess.run(
-        [str(docker), "compose", "-f", str(COMPOSE / name), "config", "--quiet"],
-        capture_output=True,
-        text=True,
-        env={"GAMEDAY_ADMIN_TOKEN": "x", "PATH": "/usr/bin:/bin"},
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr

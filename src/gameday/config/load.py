@@ -11,13 +11,12 @@ No Locust here: this module is imported by `gameday validate` and by the scenari
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
-from gameday.config.base import StrictModel
-from gameday.config.workload import Workload, problem
+from gameday.config.base import StrictModel, problem, relative_to_file
+from gameday.config.workload import Workload
 from gameday.config.yamlio import load_model
 from gameday.errors import ConfigError
 from gameday.load.shapes import Shape, ShapeBase
@@ -127,12 +126,9 @@ class LoadSpec(StrictModel):
     @field_validator("workload")
     @classmethod
     def _resolve(cls, value: str, info: ValidationInfo) -> str:
-        base = (info.context or {}).get("base_dir")
-        path = Path(value)
-        if base is not None and not path.is_absolute():
-            path = Path(base) / path
-        _workload_at(str(path))  # a bad workload is reported here, under `workload`
-        return str(path)
+        path = relative_to_file(value, info)
+        _workload_at(path)  # a bad workload is reported here, under `workload`
+        return path
 
     @field_validator("headers")
     @classmethod

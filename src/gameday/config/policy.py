@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
 
-from gameday.config.base import StrictModel
+from gameday.config.base import StrictModel, problem
 
 __all__ = [
     "TIERS",
@@ -38,10 +37,6 @@ Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][
 Tier = Literal["low", "medium", "high"]
 TIERS: tuple[Tier, ...] = ("low", "medium", "high")
 ALL_TIERS: list[Tier] = ["low", "medium", "high"]
-
-
-def _problem(text: str) -> PydanticCustomError:
-    return PydanticCustomError("policy", "{text}", {"text": text})
 
 
 class ModelSpec(StrictModel):
@@ -205,20 +200,20 @@ class Policy(StrictModel):
             listed = route.models
             for model in listed:
                 if model not in models:
-                    raise _problem(f"route {route.name!r}: model {model!r} is not a model of any provider ({known})")
+                    raise problem(f"route {route.name!r}: model {model!r} is not a model of any provider ({known})")
             _unique(f"route {route.name!r}: models (primary and fallbacks)", listed)
             for model in route.tiers:
                 if model not in listed:
-                    raise _problem(f"route {route.name!r}: tiers names {model!r}, which is not one of its models")
+                    raise problem(f"route {route.name!r}: tiers names {model!r}, which is not one of its models")
         route_names = [r.name for r in self.routes]
         if self.default_route not in route_names:
-            raise _problem(f"default_route {self.default_route!r} is not a route ({', '.join(route_names)})")
+            raise problem(f"default_route {self.default_route!r} is not a route ({', '.join(route_names)})")
         if self.baseline_model is not None and self.baseline_model not in models:
-            raise _problem(f"baseline_model {self.baseline_model!r} is not a model of any provider ({known})")
+            raise problem(f"baseline_model {self.baseline_model!r} is not a model of any provider ({known})")
         if self.guardrails.default_max_tokens > self.guardrails.clamp_max_tokens:
-            raise _problem("guardrails: default_max_tokens must not exceed clamp_max_tokens")
+            raise problem("guardrails: default_max_tokens must not exceed clamp_max_tokens")
         if self.retry.backoff_cap_s < self.retry.backoff_base_s:
-            raise _problem("retry: backoff_cap_s must be at least backoff_base_s")
+            raise problem("retry: backoff_cap_s must be at least backoff_base_s")
         return self
 
     def provider_of(self, model: str) -> Provider:
@@ -252,4 +247,4 @@ class Policy(StrictModel):
 def _unique(what: str, names: list[str]) -> None:
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise _problem(f"{what} must be unique; repeated: {', '.join(repeated)}")
+        raise problem(f"{what} must be unique; repeated: {', '.join(repeated)}")

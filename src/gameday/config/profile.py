@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
 
-from gameday.config.base import StrictModel
+from gameday.config.base import StrictModel, problem
 
 __all__ = [
     "Capacity",
@@ -27,11 +26,6 @@ __all__ = [
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")]
 UsdPerMtok = Annotated[float, Field(ge=0, le=10_000, description="USD per million tokens")]
-
-
-def _problem(text: str) -> PydanticCustomError:
-    """A cross-field problem worded for the reader (pydantic would prefix `Value error,`)."""
-    return PydanticCustomError("profile", "{text}", {"text": text})
 
 
 class Price(StrictModel):
@@ -48,7 +42,7 @@ class LatencyQuantiles(StrictModel):
     @model_validator(mode="after")
     def _ordered(self) -> LatencyQuantiles:
         if self.p95_s < self.p50_s:
-            raise _problem(f"p95_s ({self.p95_s:g}) must be at least p50_s ({self.p50_s:g})")
+            raise problem(f"p95_s ({self.p95_s:g}) must be at least p50_s ({self.p50_s:g})")
         return self
 
 
@@ -63,9 +57,9 @@ class OutputTokens(StrictModel):
     @model_validator(mode="after")
     def _ordered(self) -> OutputTokens:
         if self.max < self.min:
-            raise _problem(f"max ({self.max}) must be at least min ({self.min})")
+            raise problem(f"max ({self.max}) must be at least min ({self.min})")
         if not self.min <= self.mean <= self.max:
-            raise _problem(f"mean ({self.mean:g}) must lie between min ({self.min}) and max ({self.max})")
+            raise problem(f"mean ({self.mean:g}) must lie between min ({self.min}) and max ({self.max})")
         return self
 
 
@@ -92,7 +86,7 @@ class Capacity(StrictModel):
     @model_validator(mode="after")
     def _knee_within_slots(self) -> Capacity:
         if self.knee is not None and self.knee > self.max_concurrency:
-            raise _problem(f"knee ({self.knee}) must not exceed max_concurrency ({self.max_concurrency})")
+            raise problem(f"knee ({self.knee}) must not exceed max_concurrency ({self.max_concurrency})")
         return self
 
 
@@ -105,7 +99,7 @@ class RateLimits(StrictModel):
     @model_validator(mode="after")
     def _something(self) -> RateLimits:
         if self.requests_per_minute is None and self.tokens_per_minute is None:
-            raise _problem("give requests_per_minute and/or tokens_per_minute, or remove rate_limits")
+            raise problem("give requests_per_minute and/or tokens_per_minute, or remove rate_limits")
         return self
 
 

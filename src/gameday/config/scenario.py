@@ -6,12 +6,11 @@ Parsed in two steps like every file: the envelope here, then each part into its 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from gameday.config.base import StrictModel
+from gameday.config.base import StrictModel, relative_to_file
 from gameday.config.expectations import AbortCondition, Expectation
 from gameday.config.load import Adapter, LoadSpec
 from gameday.faults.specs import FaultSpec
@@ -26,13 +25,7 @@ Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][
 
 def _resolve(value: str | None, info: ValidationInfo) -> str | None:
     """Paths in a scenario are relative to the scenario file, as a reader of the file expects."""
-    if value is None:
-        return None
-    base = (info.context or {}).get("base_dir")
-    path = Path(value)
-    if base is not None and not path.is_absolute():
-        path = Path(base) / path
-    return str(path)
+    return None if value is None else relative_to_file(value, info)
 
 
 class Target(StrictModel):

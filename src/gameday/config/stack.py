@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from gameday.config.base import StrictModel
+from gameday.config.base import StrictModel, relative_to_file
 
 __all__ = [
     "GatewayService",
@@ -31,9 +31,7 @@ Port = Annotated[int, Field(ge=0, le=65535, description="TCP port on loopback; 0
 def _resolve_path(value: str, info: ValidationInfo) -> str:
     """Paths in a stack file are relative to the file, as its reader expects."""
     base = (info.context or {}).get("base_dir")
-    path = Path(value).expanduser()
-    if base is not None and not path.is_absolute():
-        path = Path(base) / path
+    path = Path(relative_to_file(value, info))
     if base is not None and not path.is_file():
         raise ValueError(f"{path} does not exist; paths are relative to the stack file ({base})")
     return str(path.resolve()) if base is not None else str(path)

@@ -9,26 +9,19 @@ fault (or `malformed.share`) mixes in.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 
-from gameday.config.base import StrictModel
+from gameday.config.base import StrictModel, problem, relative_to_file
 from gameday.errors import ConfigError
 
-__all__ = ["PROMPT_STYLES", "MalformedSettings", "TaskClass", "TokenRange", "TraceSettings", "Workload", "problem"]
+__all__ = ["PROMPT_STYLES", "MalformedSettings", "TaskClass", "TokenRange", "TraceSettings", "Workload"]
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 Tier = Literal["low", "medium", "high"]
 PromptStyle = Literal["chat", "code", "summarize", "extract", "reasoning"]
 PROMPT_STYLES: tuple[str, ...] = ("chat", "code", "summarize", "extract", "reasoning")
-
-
-def problem(text: str) -> PydanticCustomError:
-    """A cross-field problem worded for the reader (pydantic would prefix `Value error,`)."""
-    return PydanticCustomError("load_settings", "{text}", {"text": text})
 
 
 class TokenRange(StrictModel):
@@ -75,11 +68,7 @@ class TraceSettings(StrictModel):
     @field_validator("path")
     @classmethod
     def _resolve(cls, value: str, info: ValidationInfo) -> str:
-        base = (info.context or {}).get("base_dir")
-        path = Path(value)
-        if base is not None and not path.is_absolute():
-            path = Path(base) / path
-        return str(path)
+        return relative_to_file(value, info)
 
 
 class MalformedSettings(StrictModel):

@@ -10,32 +10,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
-from pydantic_core import PydanticCustomError
 
+from gameday.config.base import known_kind
 from gameday.errors import ConfigError
 from gameday.faults.base import FaultSpecBase
 from gameday.faults.registry import FAULT_KINDS
 
 __all__ = ["FaultSpec", "parse_fault"]
 
-_VALID = ", ".join(FAULT_KINDS)
 
-
-def _known_kind(value: Any) -> Any:
-    """Say what is wrong with the tag in our words (pydantic's would be `Unable to extract tag`)."""
-    if isinstance(value, dict):
-        kind = value.get("kind")
-        if kind is None:
-            raise PydanticCustomError(
-                "fault_kind_missing", "a fault needs `kind:`. Valid kinds: {valid}", {"valid": _VALID}
-            )
-        if not isinstance(kind, str) or kind not in FAULT_KINDS:
-            raise PydanticCustomError(
-                "fault_kind_unknown",
-                "unknown fault kind {kind}. Valid kinds: {valid}",
-                {"kind": repr(kind), "valid": _VALID},
-            )
-    return value
+_known_kind = known_kind("fault", FAULT_KINDS)
 
 
 if TYPE_CHECKING:

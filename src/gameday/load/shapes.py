@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Union
 
 from pydantic import BeforeValidator, Field, model_validator
-from pydantic_core import PydanticCustomError
 
-from gameday.config.base import StrictModel
-from gameday.config.workload import problem
+from gameday.config.base import StrictModel, known_kind, problem
 
 __all__ = [
     "SHAPE_KINDS",
@@ -187,24 +185,9 @@ class BurstShape(_UnitLevel):
 SHAPE_KINDS: dict[str, type[ShapeBase]] = {
     cls.model_fields["kind"].default: cls for cls in (SteadyShape, StepShape, RampShape, BurstShape)
 }
-_VALID = ", ".join(SHAPE_KINDS)
 
 
-def _known_kind(value: Any) -> Any:
-    """Word a missing or unknown `kind` ourselves, listing the valid ones."""
-    if isinstance(value, dict):
-        kind = value.get("kind")
-        if kind is None:
-            raise PydanticCustomError(
-                "shape_kind_missing", "a shape needs `kind:`. Valid kinds: {valid}", {"valid": _VALID}
-            )
-        if not isinstance(kind, str) or kind not in SHAPE_KINDS:
-            raise PydanticCustomError(
-                "shape_kind_unknown",
-                "unknown shape kind {kind}. Valid kinds: {valid}",
-                {"kind": repr(kind), "valid": _VALID},
-            )
-    return value
+_known_kind = known_kind("shape", SHAPE_KINDS)
 
 
 if TYPE_CHECKING:

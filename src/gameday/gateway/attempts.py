@@ -35,6 +35,7 @@ __all__ = ["FINAL_STATUSES", "Dispatcher", "Served"]
 # Upstream answers that another model would give too (the request itself is at fault): relayed as they are.
 FINAL_STATUSES = frozenset({400, 404, 409, 413, 422})
 _ERROR_BODY_S = 1.0
+_CHEAP_RELEASE = 0.2  # cheapest-first ends this far below `prefer_cheaper_above` (a share of the ceiling)
 
 AttemptHook = Callable[[Candidate, str, float], None]  # (candidate, outcome, seconds): for metrics
 
@@ -90,6 +91,7 @@ class Dispatcher:
         self.clock = clock
         self.sleep = sleep
         self.on_attempt = on_attempt
+        self.cheap_mode = False  # see `_order`
 
     async def dispatch(self, plan: RoutePlan, request: ChatRequest, deadline: float) -> Served:
         """The serving attempt, or an `ApiError` saying why nothing could serve (429, 502/504, 503)."""
@@ -153,11 +155,22 @@ class Dispatcher:
         raise nothing_left(self.policy, plan, failures, attempts, timed_out=attempts > 0 and timeouts == attempts)
 
     def _order(self, plan: RoutePlan, request: ChatRequest) -> list[Candidate]:
-        """The plan's order, or cheapest first once the budget is nearly spent (`prefer_cheaper_above`)."""
+        """The plan's order, or cheapest first once the budget is nearly spent (`prefer_cheaper_above`).
+
+        With hysteresis: once on, cheapest-first stays on until the share spent and reserved is
+        `_CHEAP_RELEASE` below the threshold. Without it, every dip below the threshold lets the dearest
+        models back in, and a surge that all-cheap traffic could carry rides up to the ceiling and 429s.
+        """
         candidates = list(plan.candidates)
         threshold = self.policy.budget.prefer_cheaper_above
         used = self.budget.used_share() if threshold is not None else None
-        if used is None or threshold is None or used < threshold:
+        if used is None or threshold is None:
+            return candidates
+        if used >= threshold:
+            self.cheap_mode = True
+        elif used < threshold - _CHEAP_RELEASE:
+            self.cheap_mode = False
+        if not self.cheap_mode:
             return candidates
 
         def worst_case(candidate: Candidate) -> float:

@@ -147,11 +147,14 @@ def wait_for_port(path: Path, proc: subprocess.Popen[bytes], log: Path | None = 
 
 
 def bench_policy(tmp: Path) -> tuple[Path, list[str], list[str]]:
-    """The reference policy without a spend ceiling or cache (both would change what is measured)."""
+    """The reference policy without a spend ceiling, cache or upstream streaming (each would change what is
+    measured)."""
     data = yaml.safe_load(POLICY.read_text())
     data["budget"] = {**data.get("budget", {}), "ceiling_usd": None}
     data["cache"] = {**data.get("cache", {}), "ttl_s": 0}
     data["prices"] = {**data.get("prices", {}), "refresh_s": 60}
+    # Whole bodies end to end, as the upstream answers them: the same request direct and through the gateway.
+    data["timeouts"] = {**data.get("timeouts", {}), "stream_upstream": False}
     path = tmp / "bench-policy.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     providers = [p["name"] for p in data["providers"]]

@@ -9,17 +9,15 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fault_stack import LiveStack
+from stand_in import start_stand_in
 
 from gameday.faults.journal import read_events
 from support.procs import run_cli
-
-SCRIPT = Path(__file__).with_name("fault_runner_script.py")
 
 # One fault of every kind that changes the stack (burst and malformed live in the load engine's process).
 STACK_FAULTS: list[dict[str, Any]] = [
@@ -36,29 +34,8 @@ STACK_FAULTS: list[dict[str, Any]] = [
 
 
 def start_runner(stack: LiveStack, tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(SCRIPT),
-            "--state",
-            str(stack.state_path),
-            "--journal",
-            str(tmp_path / "events.jsonl"),
-            "--faults",
-            json.dumps(STACK_FAULTS),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if line.strip() != "injected":
-        proc.kill()
-        _, err = proc.communicate(timeout=10)
-        pytest.fail(f"runner stand-in did not inject: {line!r}\n{err}")
-    return proc
+    faults = json.dumps(STACK_FAULTS)
+    return start_stand_in(tmp_path / "events.jsonl", "--state", str(stack.state_path), "--faults", faults, *extra)
 
 
 def test_sigkill_mid_fault_then_gameday_reset_leaves_the_stack_clean(stack: LiveStack, tmp_path: Path) -> None:

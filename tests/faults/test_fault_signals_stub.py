@@ -8,30 +8,16 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from stand_in import start_stand_in
 
 from gameday.faults.journal import read_events
 
-SCRIPT = Path(__file__).with_name("fault_runner_script.py")
-
 
 def start(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [sys.executable, str(SCRIPT), "--journal", str(tmp_path / "events.jsonl"), *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if line.strip() != "injected":
-        proc.kill()
-        _, err = proc.communicate(timeout=10)
-        pytest.fail(f"runner stand-in did not inject: {line!r}\n{err}")
-    return proc
+    return start_stand_in(tmp_path / "events.jsonl", *extra)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])

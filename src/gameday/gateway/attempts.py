@@ -289,18 +289,10 @@ class Dispatcher:
                 raise
             if event is None:
                 raise UpstreamError("cut", "the stream ended before its first token")
-            name, data = event
             served.head.append(event)
-            if name == "error":
-                raise UpstreamError("sse_error", data[:200].decode("utf-8", "replace"))
-            if data.strip() == b"[DONE]":
+            if event[1].strip() == b"[DONE]" and event[0] != "error":
                 return
-            try:
-                chunk = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                raise UpstreamError("bad_body", "a chunk that is not JSON") from None
-            if not isinstance(chunk, dict) or chunk.get("error"):
-                raise UpstreamError("sse_error", data[:200].decode("utf-8", "replace"))
+            chunk = _chunk(event)
             if chunk.get("usage") or has_token(chunk):
                 served.first_token_at = self.clock()
                 return
@@ -322,20 +314,13 @@ class Dispatcher:
                 if exc.kind == "stall" and self.clock() >= limit:
                     raise UpstreamError("timeout", exc.detail) from None
                 raise
-            if event is None or event[1].strip() == b"[DONE]":
+            if event is None or (event[1].strip() == b"[DONE]" and event[0] != "error"):
                 break
-            name, data = event
-            try:
-                chunk = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                raise UpstreamError("bad_body", "a chunk that is not JSON") from None
-            if name == "error" or not isinstance(chunk, dict) or chunk.get("error"):
-                raise UpstreamError("sse_error", data[:200].decode("utf-8", "replace"))
-            assembler.feed(chunk)
+            assembler.feed(_chunk(event))
         if not assembler.complete:
             raise UpstreamError("cut", "the stream ended before its finish_reason")
         served.body = assembler.body(served.candidate.model, int(time.time()))
-        served.usage = usage_of({"usage": assembler.usage}) if assembler.usage else None
+        served.usage = usage_of({"usage": assembler.usage})
         served.head = []
         served.response.close()
 
@@ -355,3 +340,17 @@ class Dispatcher:
     def _hook(self, candidate: Candidate, outcome: str, started: float) -> None:
         if self.on_attempt is not None:
             self.on_attempt(candidate, outcome, self.clock() - started)
+
+
+def _chunk(event: Event) -> dict[str, object]:
+    """One upstream SSE event as a chunk object; an error event or an error or non-object chunk fails."""
+    name, data = event
+    if name == "error":
+        raise UpstreamError("sse_error", data[:200].decode("utf-8", "replace"))
+    try:
+        chunk = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise UpstreamError("bad_body", "a chunk that is not JSON") from None
+    if not isinstance(chunk, dict) or chunk.get("error"):
+        raise UpstreamError("sse_error", data[:200].decode("utf-8", "replace"))
+    return chunk

@@ -104,13 +104,8 @@ def read_chunk(facts: CompletionFacts, event: SseEvent, now: float, on_object: O
         return
     if not data:
         return
-    try:
-        obj = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        facts.fail("bad_body")
-        return
-    if not isinstance(obj, dict):
-        facts.fail("bad_body")
+    obj = _json_object(facts, data)
+    if obj is None:
         return
     if obj.get("error"):
         facts.fail("stream_cut")
@@ -139,13 +134,8 @@ def read_chunk(facts: CompletionFacts, event: SseEvent, now: float, on_object: O
 
 def read_body(facts: CompletionFacts, raw: bytes, now: float, on_object: OnObject) -> None:
     """Account a whole (non-streamed) completion body."""
-    try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        facts.fail("bad_body")
-        return
-    if not isinstance(obj, dict):
-        facts.fail("bad_body")
+    obj = _json_object(facts, raw)
+    if obj is None:
         return
     on_object(obj)
     _usage(facts, obj)
@@ -166,3 +156,15 @@ def read_body(facts: CompletionFacts, raw: bytes, now: float, on_object: OnObjec
         facts.first_content_at = now
         facts.content_chunks = 1
         facts.content_chars = len(content)
+
+
+def _json_object(facts: CompletionFacts, raw: str | bytes) -> dict[str, Any] | None:
+    """The JSON object in `raw`, or None with the record marked `bad_body`."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        obj = None
+    if not isinstance(obj, dict):
+        facts.fail("bad_body")
+        return None
+    return obj
